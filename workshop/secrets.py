@@ -507,6 +507,7 @@ def encrypt_parser(parser: configparser.RawConfigParser, keyring: Keyring) -> No
         if not is_sensitive(key) or not value.strip():
             continue
         where = f"{section}.{key}"
+        log.debug("encrypting %s with the newest key from %s", where, keyring.source)
         if is_encrypted(value):
             parser.set(section, key, keyring.rotate(value, field=where))
         else:
@@ -526,16 +527,21 @@ def encrypt_config_text(text: str, keyring: Keyring, *, source: str = "config") 
     return render_ini(parser)
 
 
-def decrypt_config_text(text: str, keyring: Keyring, *, reveal: bool = False, source: str = "config") -> str:
+def decrypt_config_text(
+    text: str, keyring: Keyring | None, *, reveal: bool = False, source: str = "config"
+) -> str:
     """Config text with ``enc:`` values decrypted.
 
     Without ``reveal`` sensitive values are masked (``AKIA…MPLE``) and everything else is
     passed through ``redact``: safe to print. With ``reveal`` the result is a plain config
-    (the ``Encrypted`` flag is removed so the loader does not warn about it).
+    (the ``Encrypted`` flag is removed so the loader does not warn about it). ``keyring``
+    may be None for a file with nothing encrypted in it.
     """
     parser = parse_ini(text, source=source)
     for section, key, value in _items(parser):
-        plain = keyring.decrypt(value, field=f"{section}.{key}") if is_encrypted(value) else value
+        plain = value
+        if is_encrypted(value):
+            plain = (keyring or load_keyring()).decrypt(value, field=f"{section}.{key}")
         if not reveal:
             plain = mask(plain) if is_sensitive(key) and plain.strip() else redact(plain)
         parser.set(section, key, plain)
