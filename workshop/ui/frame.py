@@ -1,0 +1,234 @@
+"""The frame every page calls first: page config, session defaults, shared Workbench, sidebar.
+
+Streamlit's pages-directory convention runs a deep-linked page without ``app.py`` on a
+fresh server, so each page (``app.py`` included) calls :func:`page` itself; that is what
+makes a bookmark of any step show the whole console.
+
+Usage, at the top of a page::
+
+    from workshop.ui.frame import page
+    ctx = page("Invoke", step=4, icon="⚡")
+    with ctx.guard():
+        result = ctx.workbench().invoke(...)
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import dataclasses
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from workshop import PATH_LABELS
+from workshop.errors import WorkshopError
+from workshop.ui import state
+from workshop.ui.widgets import sandbox_label
+
+if TYPE_CHECKING:  # the frame imports the core lazily: a page that needs no Workbench stays fast
+    from workshop.config import WorkshopConfig
+    from workshop.workbench import Workbench
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parents[2]
+"""The repo root: where ``app.py`` and ``pages/`` live."""
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """One step of the walk-through, as the sidebar links to it."""
+
+    step: int
+    file: str  # relative to ROOT, as st.page_link wants it
+    label: str
+    icon: str
+
+
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo(1, "app.py", "Home", "🏠"),
+    PageInfo(2, "pages/2_Setup.py", "Setup", "🔧"),
+    PageInfo(3, "pages/3_Model_and_prompt.py", "Model & prompt", "🧩"),
+    PageInfo(4, "pages/4_Invoke.py", "Invoke", "⚡"),
+    PageInfo(5, "pages/5_Compare_paths.py", "Compare paths", "📊"),
+    PageInfo(6, "pages/6_Diagnostics.py", "Diagnostics", "🩺"),
+    PageInfo(7, "pages/7_History.py", "History", "🗂️"),
+)
+
+CHECKLIST: tuple[tuple[str, str], ...] = (
+    (state.SETUP_DONE, "Setup done"),
+    (state.MODEL_CHOSEN, "Model chosen"),
+    (state.BODY_VALID, "Request body valid"),
+    (state.INVOKED, "Invoked"),
+    (state.COMPARED, "Paths compared"),
+)
+
+
+def config_fingerprint(config: Any) -> str:
+    """A stable hash of a config's contents: the cache key of its Workbench.
+
+    Secrets go into the hash input but never out of this function; only the digest is
+    kept, so two sessions with the same config share one Workbench (and one sandbox).
+    """
+    if config is None:
+        return "builtin-sandbox"
+    data = dataclasses.asdict(config) if dataclasses.is_dataclass(config) else vars(config)
+    text = json.dumps(data, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _close_workbench(workbench: Any) -> None:
+    with contextlib.suppress(Exception):  # closing at exit must never raise
+        workbench.close()
+
+
+@st.cache_resource(show_spinner="Starting the workbench (and the sandbox, if used)…", max_entries=8,
+                   on_release=_close_workbench)
+def _open_workbench(fingerprint: str, _config: Any) -> Workbench:
+    """One Workbench per distinct config per server process (the sandbox starts once).
+
+    ``fingerprint`` is the cache key; ``_config`` is not hashed (leading underscore).
+    """
+    from workshop.workbench import Workbench
+
+    workbench = Workbench.open(_config)
+    # Streamlit does not clear resource caches at shutdown; stop the sandbox ourselves.
+    atexit.register(_close_workbench, workbench)
+    return workbench
+
+
+@st.cache_resource(show_spinner=False)
+def _configure_logging(debug: bool) -> bool:
+    """Install the redacting log filter once per process (per debug setting)."""
+    try:
+        from workshop import logs
+    except ImportError:  # pragma: no cover - the logs module lands with issue 4
+        return False
+    logs.configure(debug=debug)
+    return True
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a page gets from the frame: its step, the active config and the Workbench."""
+
+    title: str
+    step: int
+
+    @property
+    def config(self) -> WorkshopConfig:
+        """The active config: what Setup loaded, else the built-in sandbox."""
+        chosen = state.get(state.CONFIG)
+        if chosen is not None:
+            return chosen
+        from workshop.config import default_config
+
+        return default_config()
+
+    @property
+    def is_sandbox(self) -> bool:
+        """True when the figures on screen come from the local emulator, not AWS."""
+        chosen = state.get(state.CONFIG)
+        return chosen is None or bool(getattr(chosen, "sandbox", False))
+
+    def workbench(self) -> Workbench:
+        """The shared Workbench for this session's config (opened once, then cached)."""
+        chosen = state.get(state.CONFIG)
+        config = self.config
+        return _open_workbench(config_fingerprint(chosen), config)
+
+    def path_names(self) -> list[str]:
+        """The access paths of the active config, in walk-through order."""
+        try:
+            return list(self.config.paths)
+        except WorkshopError as err:
+            show_error(err)
+            return []
+
+    @contextlib.contextmanager
+    def guard(self) -> Iterator[None]:
+        """Show a ``WorkshopError`` as one ``st.error`` line instead of a traceback."""
+        try:
+            yield
+        except WorkshopError as err:
+            show_error(err)
+
+    def link(self, file: str, label: str, icon: str | None = None) -> None:
+        """A link to another step, drawn only once that page exists (pages land separately)."""
+        if (ROOT / file).exists():
+            st.page_link(file, label=label, icon=icon)
+
+    def sandbox_caption(self, figure: str = "") -> None:
+        """Label a figure "modelled, not measured on AWS" when it comes from the sandbox."""
+        if self.is_sandbox:
+            st.caption(f":orange[{sandbox_label(figure)}]")
+
+
+def show_error(err: BaseException) -> None:
+    """One clear line naming the field and the fix; never a traceback, never a secret."""
+    if isinstance(err, WorkshopError):
+        st.error(str(err), icon="⚠️")
+    else:  # a bug: say so plainly, keep the details in the (redacted) log
+        log.exception("unexpected error in the console")
+        st.error(f"Unexpected error ({type(err).__name__}); the details are in the server log.", icon="🐞")
+
+
+def page(title: str, step: int, icon: str = "🧭", *, heading: bool = True) -> Context:
+    """Set up the page and draw the shared frame; call it first on every page."""
+    st.set_page_config(page_title=f"{title} · Bedrock workshop", page_icon=icon, layout="wide")
+    state.init()
+    ctx = Context(title=title, step=step)
+    chosen = state.get(state.CONFIG)
+    _configure_logging(bool(getattr(chosen, "debug", False)))
+    _sidebar(ctx)
+    if heading:
+        st.title(f"{icon} {step}. {title}" if step > 1 else f"{icon} {title}")
+    return ctx
+
+
+def _sidebar(ctx: Context) -> None:
+    """Mode badge, current choices, the checklist and links to every step."""
+    with st.sidebar:
+        st.markdown("**Bedrock access-path workshop**")
+        if ctx.is_sandbox:
+            st.badge("SANDBOX", icon="🧪", color="orange",
+                     help="A local, wire-compatible Bedrock emulator on 127.0.0.1: no AWS account needed.")
+            st.caption(sandbox_label())
+        else:
+            config = state.get(state.CONFIG)
+            region = getattr(config, "region", "?")
+            accounts = sorted({account for account, _arn in state.get(state.IDENTITY).values()})
+            account = ", ".join(accounts) if accounts else "account not checked yet"
+            st.badge("AWS", icon="☁️", color="blue")
+            st.caption(f"{account} · {region}")
+        path = state.get(state.PATH)
+        st.markdown(
+            f"**Path:** {PATH_LABELS.get(path, path)}  \n"
+            f"**Credentials:** {_credential_mode(ctx, path)}  \n"
+            f"**Model:** `{state.get(state.MODEL_ID) or 'not chosen'}`  \n"
+            f"**Config:** {state.get(state.CONFIG_LABEL)}"
+        )
+        st.markdown("**Progress**")
+        st.markdown("  \n".join(
+            f"{'✅' if state.get(key) else '⬜'} {label}" for key, label in CHECKLIST
+        ))
+        st.divider()
+        for info in PAGES:
+            if (ROOT / info.file).exists():  # pages 5-7 land separately; never link a missing file
+                st.page_link(info.file, label=f"{info.step}. {info.label}", icon=info.icon,
+                             disabled=info.step == ctx.step)
+
+
+def _credential_mode(ctx: Context, path: str) -> str:
+    """The chosen path's credential mode, without touching the network."""
+    try:
+        return ctx.config.path(path).credentials.kind
+    except Exception:  # a half-loaded config must not break the sidebar
+        return "—"

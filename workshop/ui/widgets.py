@@ -1,0 +1,83 @@
+"""Small widgets shared by the pages: state-bound inputs, the sandbox label, timings.
+
+Binding: Streamlit forgets a widget's value when the widget is not rendered (another
+page is shown), so every input keeps its value in a canonical ``st.session_state`` key
+(see ``state.py``) and the widget itself uses a shadow key ``w:<key>`` that is re-seeded
+from the canonical value before the widget is created, and copied back by ``on_change``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import streamlit as st
+
+WIDGET_PREFIX = "w:"
+
+SANDBOX_LABEL = "modelled, not measured on AWS"
+
+
+def widget_key(key: str) -> str:
+    """The widget's own key for canonical ``key`` (tests address widgets by it)."""
+    return WIDGET_PREFIX + key
+
+
+def _copy_back(key: str, then: Callable[[], None] | None) -> None:
+    st.session_state[key] = st.session_state[widget_key(key)]
+    if then is not None:
+        then()
+
+
+def bind(key: str, *, on_change: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Keyword arguments that bind a widget to canonical state ``key``.
+
+    Use as ``st.text_input("Region", **bind("setup.region"))``: never pass ``value=``
+    as well (the seeded session value is the value).
+    """
+    shadow = widget_key(key)
+    value = st.session_state.get(key)
+    # Re-seed only when different: assigning identical values is harmless but re-seeding
+    # a changed value is what restores a widget after a page switch.
+    if shadow not in st.session_state or st.session_state[shadow] != value:
+        st.session_state[shadow] = value
+    return {"key": shadow, "on_change": _copy_back, "args": (key, on_change)}
+
+
+def bound_selectbox(
+    label: str,
+    options: Sequence[Any],
+    key: str,
+    *,
+    format_func: Callable[[Any], str] = str,
+    help: str | None = None,
+    on_change: Callable[[], None] | None = None,
+    container: Any = None,
+) -> Any:
+    """A selectbox bound to ``key``; a stale value (option gone) falls back to the first."""
+    target = container if container is not None else st
+    options = list(options)
+    if not options:
+        target.info(f"{label}: nothing to choose from yet.")
+        return None
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+    return target.selectbox(label, options, format_func=format_func, help=help, **bind(key, on_change=on_change))
+
+
+def sandbox_label(figure: str = "") -> str:
+    """Caption text for a figure produced by the sandbox: it is modelled, not measured."""
+    return f"{figure} — {SANDBOX_LABEL}" if figure else f"Sandbox figures are {SANDBOX_LABEL}."
+
+
+def show_sandbox_label(is_sandbox: bool, figure: str = "") -> None:
+    """Put the "modelled, not measured on AWS" caption under a sandbox figure."""
+    if is_sandbox:
+        st.caption(f":orange[{sandbox_label(figure)}]")
+
+
+def fmt_ms(value: float | None) -> str:
+    """Milliseconds for a metric tile ("—" when the figure does not exist for this API)."""
+    if value is None:
+        return "—"
+    return f"{value:,.0f} ms" if value >= 100 else f"{value:,.1f} ms"
