@@ -1,0 +1,860 @@
+"""Where comparison runs, their samples and the invocation log are kept.
+
+One small class over SQLAlchemy Core. The default is a SQLite file in the user's data
+folder (WAL journal, busy timeout), so a participant needs nothing installed; a URL
+(``WORKSHOP_STORE_URL`` or the config's ``StoreURL``) points many consoles at one
+PostgreSQL instead, which is how a facilitator collects a room's results.
+
+Durability model: every sample is its own committed transaction, written the moment the
+invocation completes. A cancelled or killed run therefore keeps every sample it reported;
+``mark_stale_runs`` later relabels a run whose process died as ``incomplete``. In SQLite
+WAL mode with ``synchronous=NORMAL`` a commit is an append to the WAL file without fsync:
+it survives the process being killed (the OS has the bytes), only a power cut may lose the
+last few, which is the right trade for a benchmark that commits thousands of rows.
+
+Schema changes are migrations: plain functions, applied in order when the store opens and
+recorded in ``schema_migrations`` (one row per applied function), so an older database
+file or server upgrades itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+
+from workshop.dirs import data_dir, ensure_private_dir
+from workshop.errors import InputError, StoreError
+from workshop.results import InvocationResult
+
+STORE_URL_ENV = "WORKSHOP_STORE_URL"
+DB_FILENAME = "workshop.db"
+
+RUN_STATUSES: tuple[str, ...] = ("running", "complete", "cancelled", "incomplete", "failed")
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "jsonl")
+
+# Result fields that become sample columns (response_body is never stored; output_text
+# only when the run asks for it).
+RESULT_FIELDS: tuple[str, ...] = tuple(InvocationResult.field_names())
+
+SAMPLE_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "seq",
+    "path",
+    "warmup",
+    "cold",
+    *(name for name in RESULT_FIELDS if name != "path"),
+)
+
+# Keys that must never reach the store, whatever a caller puts in a run's settings.
+_SECRET_KEY_PARTS = ("secret", "password", "token", "access_key", "accesskey", "credential", "fernet")
+
+
+def default_url() -> str:
+    """``sqlite:///<data_dir>/workshop.db`` (the folder is created with mode 0700)."""
+    folder = ensure_private_dir(data_dir())
+    return f"sqlite:///{folder / DB_FILENAME}"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The store URL to use: ``url`` if given, else ``$WORKSHOP_STORE_URL``, else the default."""
+    return url or os.environ.get(STORE_URL_ENV) or default_url()
+
+
+# --------------------------------------------------------------------------------------
+# Column types
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """Timezone-aware UTC datetimes in and out, stored naive-UTC on every engine.
+
+    SQLite has no time zones and PostgreSQL would convert to the session's zone; storing
+    naive UTC everywhere keeps the two engines byte-for-byte comparable.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------------------
+# The current schema (what queries use). Migrations below build it step by step; a test
+# checks the migrated database matches these definitions.
+
+metadata = sa.MetaData()
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("name", sa.String(100), primary_key=True),
+    sa.Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+runs = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("started_at", UTCDateTime()),
+    sa.Column("ended_at", UTCDateTime()),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("settings", sa.JSON(), nullable=False),
+    sa.Column("paths", sa.JSON(), nullable=False),
+    sa.Column("model_id", sa.String(200), nullable=False),
+    sa.Column("api", sa.String(32), nullable=False),
+    sa.Column("sandbox", sa.Boolean(), nullable=False),
+    sa.Column("label", sa.String(200)),
+    sa.Column("notes", sa.Text()),
+    sa.Column("owner", sa.String(300)),
+)
+
+samples = sa.Table(
+    "samples",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("seq", sa.Integer(), nullable=False),
+    sa.Column("path", sa.String(64), nullable=False),
+    sa.Column("warmup", sa.Boolean(), nullable=False),
+    sa.Column("cold", sa.Boolean(), nullable=False),
+    sa.Column("model_id", sa.String(200), nullable=False),
+    sa.Column("api", sa.String(32), nullable=False),
+    sa.Column("started_at", UTCDateTime(), nullable=False),
+    sa.Column("client_ms", sa.Float()),
+    sa.Column("ttft_ms", sa.Float()),
+    sa.Column("server_ms", sa.Float()),
+    sa.Column("overhead_ms", sa.Float()),
+    sa.Column("credentials_ms", sa.Float()),
+    sa.Column("retries", sa.Integer(), nullable=False),
+    sa.Column("http_status", sa.Integer()),
+    sa.Column("error_code", sa.String(100)),
+    sa.Column("error_message", sa.Text()),
+    sa.Column("error_hint", sa.Text()),
+    sa.Column("input_tokens", sa.Integer()),
+    sa.Column("output_tokens", sa.Integer()),
+    sa.Column("request_id", sa.String(100)),
+    sa.Column("output_text", sa.Text()),
+    sa.Column("stop_reason", sa.String(64)),
+    sa.Index("ix_samples_run_seq", "run_id", "seq", unique=True),
+)
+
+invocation_log = sa.Table(
+    "invocation_log",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("timestamp", UTCDateTime(), nullable=False),
+    sa.Column("participant", sa.String(200), nullable=False),
+    sa.Column("path", sa.String(64), nullable=False),
+    sa.Column("model_id", sa.String(200)),
+    sa.Column("operation", sa.String(64)),
+    sa.Column("request_id", sa.String(100)),
+    sa.Column("record", sa.JSON(), nullable=False),
+    sa.Index("ix_invocation_log_participant_ts", "participant", "timestamp"),
+    sa.Index("ix_invocation_log_path", "path"),
+    sa.Index("ix_invocation_log_model", "model_id"),
+)
+
+
+# --------------------------------------------------------------------------------------
+# Migrations: each a function of a connection inside the migration transaction. Append new
+# ones at the end; never edit one that has shipped. They spell out their own DDL instead of
+# reusing the tables above, because the tables above are the *latest* shape.
+
+Migration = Callable[[Connection], None]
+MIGRATIONS: list[tuple[str, Migration]] = []
+
+
+def migration(fn: Migration) -> Migration:
+    """Register ``fn`` as the next migration (its name is the record in schema_migrations)."""
+    MIGRATIONS.append((fn.__name__, fn))
+    return fn
+
+
+@migration
+def m001_runs_and_samples(conn: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table(
+        "runs",
+        md,
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.Column("started_at", UTCDateTime()),
+        sa.Column("ended_at", UTCDateTime()),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("settings", sa.JSON(), nullable=False),
+        sa.Column("paths", sa.JSON(), nullable=False),
+        sa.Column("model_id", sa.String(200), nullable=False),
+        sa.Column("api", sa.String(32), nullable=False),
+        sa.Column("sandbox", sa.Boolean(), nullable=False),
+        sa.Column("label", sa.String(200)),
+    )
+    sa.Table(
+        "samples",
+        md,
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("path", sa.String(64), nullable=False),
+        sa.Column("warmup", sa.Boolean(), nullable=False),
+        sa.Column("cold", sa.Boolean(), nullable=False),
+        sa.Column("model_id", sa.String(200), nullable=False),
+        sa.Column("api", sa.String(32), nullable=False),
+        sa.Column("started_at", UTCDateTime(), nullable=False),
+        sa.Column("client_ms", sa.Float()),
+        sa.Column("ttft_ms", sa.Float()),
+        sa.Column("server_ms", sa.Float()),
+        sa.Column("overhead_ms", sa.Float()),
+        sa.Column("credentials_ms", sa.Float()),
+        sa.Column("retries", sa.Integer(), nullable=False),
+        sa.Column("http_status", sa.Integer()),
+        sa.Column("error_code", sa.String(100)),
+        sa.Column("error_message", sa.Text()),
+        sa.Column("input_tokens", sa.Integer()),
+        sa.Column("output_tokens", sa.Integer()),
+        sa.Column("request_id", sa.String(100)),
+        sa.Column("output_text", sa.Text()),
+        sa.Column("stop_reason", sa.String(64)),
+        sa.Index("ix_samples_run_seq", "run_id", "seq", unique=True),
+    )
+    md.create_all(conn)
+
+
+@migration
+def m002_invocation_log(conn: Connection) -> None:
+    md = sa.MetaData()
+    sa.Table(
+        "invocation_log",
+        md,
+        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+        sa.Column("timestamp", UTCDateTime(), nullable=False),
+        sa.Column("participant", sa.String(200), nullable=False),
+        sa.Column("path", sa.String(64), nullable=False),
+        sa.Column("model_id", sa.String(200)),
+        sa.Column("operation", sa.String(64)),
+        sa.Column("request_id", sa.String(100)),
+        sa.Column("record", sa.JSON(), nullable=False),
+        sa.Index("ix_invocation_log_participant_ts", "participant", "timestamp"),
+        sa.Index("ix_invocation_log_path", "path"),
+        sa.Index("ix_invocation_log_model", "model_id"),
+    )
+    md.create_all(conn)
+
+
+@migration
+def m003_run_notes_owner_error_hint(conn: Connection) -> None:
+    # History wants free-text notes; mark_stale_runs needs to know which process owns a
+    # running run; samples keep the hint shown next to an error.
+    for ddl in (
+        "ALTER TABLE runs ADD COLUMN notes TEXT",
+        "ALTER TABLE runs ADD COLUMN owner VARCHAR(300)",
+        "ALTER TABLE samples ADD COLUMN error_hint TEXT",
+    ):
+        conn.exec_driver_sql(ddl)
+
+
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """One comparison run as History lists it."""
+
+    id: str
+    created_at: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    status: str
+    paths: tuple[str, ...]
+    model_id: str
+    api: str
+    sandbox: bool
+    label: str | None = None
+    notes: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    sample_count: int = 0  # measured samples (warm-up excluded)
+    error_count: int = 0
+    owner: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict (datetimes as ISO 8601 UTC)."""
+        out: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[name] = value
+        out.pop("owner", None)
+        return out
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def _scrub(settings: dict[str, Any]) -> dict[str, Any]:
+    """Drop anything that looks like a secret (defence in depth: callers should not pass one)."""
+    clean: dict[str, Any] = {}
+    for key, value in settings.items():
+        if any(part in key.lower().replace("-", "_") for part in _SECRET_KEY_PARTS):
+            continue
+        clean[key] = _scrub(value) if isinstance(value, dict) else value
+    return clean
+
+
+def _json_safe(value: Any) -> Any:
+    """Round-trip through JSON so tuples, datetimes and NaN become storable values."""
+    return json.loads(json.dumps(value, default=str, allow_nan=False))
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class Store:
+    """Runs, samples and the invocation log in one database. Thread-safe; open once, share."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        # SQLite allows one writer at a time and its busy handler backs off in milliseconds;
+        # serialising this process's writers with a lock keeps them off that path entirely
+        # (other processes still wait on busy_timeout).
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        self._write_engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+
+    # ---------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
+        """Open (and upgrade) the store at ``url`` (see :func:`resolve_url`).
+
+        Raises StoreError (field ``StoreURL``) for a malformed URL, a missing driver or an
+        unreachable server, with the fix in the message.
+        """
+        resolved = resolve_url(url)
+        engine = _create_engine(resolved)
+        shown = engine.url.render_as_string(hide_password=True)
+        store = cls(engine, shown)
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            if migrate:
+                store.migrate()
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(
+                f"cannot open the results store at {shown} ({reason})",
+                field="StoreURL",
+                fix="check the host, port, database name and credentials, and that the server is "
+                "running; or remove StoreURL / WORKSHOP_STORE_URL to use the local SQLite file",
+            ) from exc
+        return store
+
+    def migrate(self, *, upto: str | None = None) -> list[str]:
+        """Apply pending migrations (through ``upto`` if given); return the names applied.
+
+        Runs in one transaction holding the database's write lock (SQLite: BEGIN
+        IMMEDIATE; PostgreSQL: an advisory lock), so two consoles opening a fresh database
+        at once do not both create it.
+        """
+        applied: list[str] = []
+        with self._write_engine.begin() as conn:
+            if not self.is_sqlite:
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(7157462)"))
+            schema_migrations.create(conn, checkfirst=True)
+            done = set(conn.execute(sa.select(schema_migrations.c.name)).scalars())
+            for name, fn in MIGRATIONS:
+                if name not in done:
+                    fn(conn)
+                    conn.execute(schema_migrations.insert().values(name=name, applied_at=_now()))
+                    applied.append(name)
+                if name == upto:
+                    break
+        return applied
+
+    def applied_migrations(self) -> list[str]:
+        """Names recorded in schema_migrations, in the order they were applied."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(schema_migrations.c.name).order_by(schema_migrations.c.applied_at))
+            return list(rows.scalars())
+
+    def close(self) -> None:
+        """Release pooled connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        if self._write_lock is None:
+            with self._write_engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self._write_engine.begin() as conn:
+            yield conn
+
+    # ---------------------------------------------------------------- runs
+
+    def create_run(
+        self,
+        settings: dict[str, Any],
+        *,
+        paths: Sequence[str],
+        model_id: str,
+        api: str,
+        sandbox: bool,
+        label: str | None = None,
+        notes: str | None = None,
+    ) -> str:
+        """Record a new run in status ``running``; return its id (a UUID string)."""
+        run_id = str(uuid.uuid4())
+        now = _now()
+        with self._writing() as conn:
+            conn.execute(
+                runs.insert().values(
+                    id=run_id,
+                    created_at=now,
+                    started_at=now,
+                    status="running",
+                    settings=_json_safe(_scrub(dict(settings))),
+                    paths=list(paths),
+                    model_id=model_id,
+                    api=api,
+                    sandbox=bool(sandbox),
+                    label=label,
+                    notes=notes,
+                    owner=_owner(),
+                )
+            )
+        return run_id
+
+    def add_sample(
+        self,
+        run_id: str,
+        result: InvocationResult,
+        *,
+        seq: int,
+        warmup: bool = False,
+        cold: bool = False,
+        keep_text: bool = False,
+    ) -> None:
+        """Write one sample now, in its own committed transaction (see module docstring)."""
+        row = {
+            "run_id": run_id,
+            "seq": int(seq),
+            "path": result.path,
+            "warmup": bool(warmup),
+            "cold": bool(cold),
+            "model_id": result.model_id,
+            "api": result.api,
+            "started_at": result.started_at,
+            "client_ms": _finite(result.client_ms),
+            "ttft_ms": _finite(result.ttft_ms),
+            "server_ms": _finite(result.server_ms),
+            "overhead_ms": _finite(result.overhead_ms),
+            "credentials_ms": _finite(result.credentials_ms),
+            "retries": int(result.retries or 0),
+            "http_status": result.http_status,
+            "error_code": result.error_code,
+            "error_message": result.error_message,
+            "error_hint": result.error_hint,
+            "input_tokens": result.input_tokens,
+            "output_tokens": result.output_tokens,
+            "request_id": result.request_id,
+            "output_text": result.output_text if keep_text else None,
+            "stop_reason": result.stop_reason,
+        }
+        with self._writing() as conn:
+            conn.execute(_INSERT_SAMPLE, row)
+
+    def finish_run(self, run_id: str, status: str) -> None:
+        """Close a run with its final status (complete, cancelled, incomplete, failed)."""
+        if status not in RUN_STATUSES or status == "running":
+            raise InputError(
+                f"unknown final run status {status!r}",
+                field="status",
+                fix="use one of " + ", ".join(s for s in RUN_STATUSES if s != "running"),
+            )
+        with self._writing() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(status=status, ended_at=_now()))
+
+    def mark_stale_runs(self, *, stale_after: timedelta = timedelta(hours=1)) -> list[str]:
+        """Relabel runs left ``running`` by a process that died as ``incomplete``.
+
+        A run owned by this host is stale when its process no longer exists. A run owned by
+        another host (a shared PostgreSQL) cannot be checked that way, so it is stale when
+        neither it nor any of its samples has started within ``stale_after``.
+        Returns the ids relabelled.
+        """
+        host = socket.gethostname()
+        me = os.getpid()
+        cutoff = _now() - stale_after
+        last_sample = (
+            sa.select(samples.c.run_id, sa.func.max(samples.c.started_at).label("last"))
+            .group_by(samples.c.run_id)
+            .subquery()
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(runs.c.id, runs.c.owner, runs.c.started_at, last_sample.c.last)
+                .outerjoin(last_sample, last_sample.c.run_id == runs.c.id)
+                .where(runs.c.status == "running")
+            ).all()
+        stale: list[str] = []
+        for run_id, owner, started_at, last in rows:
+            owner_host, _, pid_text = (owner or "").rpartition(":")
+            if owner_host == host and pid_text.isdigit():
+                pid = int(pid_text)
+                if pid != me and not _pid_alive(pid):
+                    stale.append(run_id)
+            else:
+                latest = max(t for t in (started_at, _aware(last)) if t is not None)
+                if latest < cutoff:
+                    stale.append(run_id)
+        if stale:
+            with self._writing() as conn:
+                conn.execute(
+                    runs.update()
+                    .where(runs.c.id.in_(stale), runs.c.status == "running")
+                    .values(status="incomplete", ended_at=_now())
+                )
+        return stale
+
+    def list_runs(self, *, limit: int | None = None) -> list[RunInfo]:
+        """Every run, newest first, with its measured-sample and error counts."""
+        counts = (
+            sa.select(
+                samples.c.run_id,
+                sa.func.count().label("n"),
+                sa.func.count(samples.c.error_code).label("errors"),
+            )
+            .where(samples.c.warmup == sa.false())
+            .group_by(samples.c.run_id)
+            .subquery()
+        )
+        query = (
+            sa.select(runs, counts.c.n, counts.c.errors)
+            .outerjoin(counts, counts.c.run_id == runs.c.id)
+            .order_by(runs.c.created_at.desc(), runs.c.id)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_run_info(row) for row in conn.execute(query).mappings()]
+
+    def get_run(self, run_id: str) -> RunInfo:
+        """One run by id; InputError when there is no such run."""
+        measured = (samples.c.run_id == run_id) & (samples.c.warmup == sa.false())
+        n = sa.select(sa.func.count()).where(measured).scalar_subquery().label("n")
+        errors = (
+            sa.select(sa.func.count(samples.c.error_code)).where(measured).scalar_subquery().label("errors")
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(runs, n, errors).where(runs.c.id == run_id)).mappings().first()
+        if row is None:
+            raise InputError(
+                f"no run with id {run_id!r}",
+                field="RUN_ID",
+                fix="list the stored runs with `python -m workshop export --list`",
+            )
+        return _run_info(row)
+
+    def samples(self, run_id: str, *, include_warmup: bool = False) -> pd.DataFrame:
+        """The run's samples in ``seq`` order, one row each, columns :data:`SAMPLE_COLUMNS`.
+
+        ``started_at`` is a UTC datetime column; timings are float milliseconds (NaN when
+        absent); ``warmup``/``cold`` are booleans.
+        """
+        cols = [samples.c[name] for name in SAMPLE_COLUMNS]
+        # Read started_at raw and convert in one vectorised step: per-row datetime parsing
+        # dominates loading a 100k-sample run otherwise.
+        cols[SAMPLE_COLUMNS.index("started_at")] = sa.type_coerce(samples.c.started_at, sa.String).label(
+            "started_at"
+        )
+        query = sa.select(*cols).where(samples.c.run_id == run_id)
+        if not include_warmup:
+            query = query.where(samples.c.warmup == sa.false())
+        query = query.order_by(samples.c.seq)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return _samples_frame(rows)
+
+    def delete_run(self, run_id: str) -> None:
+        """Remove a run and its samples (unknown ids are ignored)."""
+        with self._writing() as conn:
+            conn.execute(samples.delete().where(samples.c.run_id == run_id))
+            conn.execute(runs.delete().where(runs.c.id == run_id))
+
+    def export_run(self, run_id: str, fmt: str = "csv") -> str:
+        """The run as text: ``csv`` (one row per sample, warm-up included and flagged) or
+        ``jsonl`` (a ``{"record": "run", ...}`` line with the settings, then one
+        ``{"record": "sample", ...}`` line per sample). Secrets are never stored, so never
+        exported.
+        """
+        if fmt not in EXPORT_FORMATS:
+            raise InputError(f"unknown export format {fmt!r}", field="format", fix="use csv or jsonl")
+        info = self.get_run(run_id)
+        df = self.samples(run_id, include_warmup=True)
+        df = df.assign(started_at=df["started_at"].map(lambda t: t.isoformat() if not pd.isna(t) else None))
+        if fmt == "csv":
+            buf = io.StringIO()
+            df.to_csv(buf, index=False, quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
+            return buf.getvalue()
+        lines = [json.dumps({"record": "run", **info.to_dict()}, default=str)]
+        for rec in df.to_dict(orient="records"):
+            clean = {k: (None if _is_missing(v) else _plain(v)) for k, v in rec.items()}
+            lines.append(json.dumps({"record": "sample", **clean}))
+        return "\n".join(lines) + "\n"
+
+    # ---------------------------------------------------------------- invocation log
+
+    def add_invocation_log(self, record: dict[str, Any], *, participant: str, path: str) -> None:
+        """Keep one ModelInvocationLog record (see workshop/invocation_log.py)."""
+        stamp = _parse_time(record.get("timestamp")) or _now()
+        with self._writing() as conn:
+            conn.execute(
+                invocation_log.insert().values(
+                    timestamp=stamp,
+                    participant=participant,
+                    path=path,
+                    model_id=record.get("modelId"),
+                    operation=record.get("operation"),
+                    request_id=record.get("requestId"),
+                    record=_json_safe(record),
+                )
+            )
+
+    def invocation_log(
+        self,
+        *,
+        participant: str | None = None,
+        path: str | None = None,
+        model_id: str | None = None,
+        operation: str | None = None,
+        since: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[dict[str, Any]]:
+        """Logged invocations, newest first, filtered by any of the given fields."""
+        t = invocation_log
+        query = sa.select(t)
+        for column, value in (
+            (t.c.participant, participant),
+            (t.c.path, path),
+            (t.c.model_id, model_id),
+            (t.c.operation, operation),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if since is not None:
+            query = query.where(t.c.timestamp >= since)
+        query = query.order_by(t.c.timestamp.desc(), t.c.id.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings()]
+
+    def count_invocations(self, participant: str, *, since: datetime | None = None) -> int:
+        """How many invocations ``participant`` has logged (since ``since``); for quotas."""
+        query = (
+            sa.select(sa.func.count())
+            .select_from(invocation_log)
+            .where(invocation_log.c.participant == participant)
+        )
+        if since is not None:
+            query = query.where(invocation_log.c.timestamp >= since)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+
+# Compiled once: building an insert per sample is measurable at thousands per second.
+_INSERT_SAMPLE = samples.insert()
+
+
+# --------------------------------------------------------------------------------------
+# helpers
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return _aware(value)
+    if isinstance(value, str) and value:
+        try:
+            return _aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            return None
+    return None
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars -> Python scalars for json.dumps."""
+    return value.item() if hasattr(value, "item") else value
+
+
+def _run_info(row: Any) -> RunInfo:
+    return RunInfo(
+        id=row["id"],
+        created_at=row["created_at"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        status=row["status"],
+        paths=tuple(row["paths"] or ()),
+        model_id=row["model_id"],
+        api=row["api"],
+        sandbox=bool(row["sandbox"]),
+        label=row["label"],
+        notes=row["notes"],
+        settings=dict(row["settings"] or {}),
+        sample_count=int(row["n"] or 0),
+        error_count=int(row["errors"] or 0),
+        owner=row["owner"],
+    )
+
+
+_FLOAT_COLUMNS = ("client_ms", "ttft_ms", "server_ms", "overhead_ms", "credentials_ms")
+_INT_COLUMNS = ("retries", "http_status", "input_tokens", "output_tokens")
+
+
+def _samples_frame(rows: Sequence[Any]) -> pd.DataFrame:
+    data = (
+        {name: list(values) for name, values in zip(SAMPLE_COLUMNS, zip(*rows, strict=True), strict=True)}
+        if rows
+        else {name: [] for name in SAMPLE_COLUMNS}
+    )
+    df = pd.DataFrame(data, columns=list(SAMPLE_COLUMNS))
+    df["started_at"] = pd.to_datetime(df["started_at"], utc=True, format="ISO8601")
+    for name in _FLOAT_COLUMNS:
+        df[name] = pd.to_numeric(df[name], errors="coerce").astype("float64")
+    for name in _INT_COLUMNS:
+        df[name] = pd.to_numeric(df[name], errors="coerce").astype("Int64")
+    df["seq"] = df["seq"].astype("int64")
+    df["warmup"] = df["warmup"].astype(bool)
+    df["cold"] = df["cold"].astype(bool)
+    return df
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = sa.make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(
+            f"{url!r} is not a database URL",
+            field="StoreURL",
+            fix="use sqlite:////absolute/path/workshop.db or postgresql+psycopg://user:password@host:5432/dbname",
+        ) from exc
+    kwargs: dict[str, Any] = {"future": True}
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        else:
+            # One shared in-memory database for all threads (tests, throwaway consoles).
+            kwargs["poolclass"] = sa.pool.StaticPool
+            kwargs["connect_args"] = {"check_same_thread": False}
+    elif backend == "postgresql":
+        # Fail fast on an unreachable server instead of hanging a page for minutes.
+        kwargs["connect_args"] = {"connect_timeout": 5}
+        kwargs["pool_pre_ping"] = True
+        kwargs["pool_size"] = 10
+    else:
+        raise StoreError(
+            f"unsupported database {backend!r} in the store URL",
+            field="StoreURL",
+            fix="use sqlite:///... or postgresql+psycopg://...",
+        )
+    try:
+        engine = sa.create_engine(parsed, **kwargs)
+    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+        raise StoreError(
+            f"cannot use the store URL {parsed.render_as_string(hide_password=True)} ({exc})",
+            field="StoreURL",
+            fix="for PostgreSQL use the psycopg driver: postgresql+psycopg://user:password@host:5432/dbname",
+        ) from exc
+    if backend == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL + busy timeout on every connection; explicit BEGIN so writes can be IMMEDIATE.
+
+    pysqlite's own transaction handling never emits BEGIN before DDL and cannot take the
+    write lock up front, so (as SQLAlchemy's docs recommend) the driver runs in autocommit
+    mode and SQLAlchemy's ``begin`` event emits the BEGIN we choose.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
