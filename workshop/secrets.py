@@ -199,9 +199,12 @@ def _token_bytes(value: str, *, field: str) -> bytes:
         field=field,
         fix="restore the file from its source or re-enter the value and run encrypt-config",
     )
+    # Strict: urlsafe_b64decode would silently skip stray characters.
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+={0,2}", token):
+        raise corrupted
     try:
         raw = base64.urlsafe_b64decode(token.encode("ascii"))
-    except (binascii.Error, ValueError, UnicodeEncodeError):
+    except (binascii.Error, ValueError):
         raise corrupted from None
     # Fernet layout: version 0x80 | 8-byte timestamp | 16-byte IV | AES-CBC blocks | 32-byte HMAC.
     if len(raw) < 1 + 8 + 16 + 16 + 32 or raw[0] != 0x80 or (len(raw) - 57) % 16:
