@@ -1,0 +1,135 @@
+"""Access paths -> boto3 clients: one bedrock-runtime client per path, created once.
+
+Connection reuse is part of what the workshop measures, so a ``PathClient`` builds its
+runtime client once (with a pool at least as large as the planned concurrency) and every
+invocation through that path reuses it. Control-plane and STS clients are made on demand.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from workshop import __version__
+from workshop.config import AccessPath, public_control_endpoint, regional_sts_endpoint
+from workshop.credentials import StaticKeys, map_sts_error, session_for
+
+USER_AGENT_EXTRA = f"bedrock-workshop/{__version__}"
+DEFAULT_POOL_SIZE = 32
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a path's credentials are (STS GetCallerIdentity)."""
+
+    account: str
+    arn: str
+    user_id: str
+
+
+def client_config(path: AccessPath, *, pool_size: int = DEFAULT_POOL_SIZE) -> Config:
+    """botocore Config for ``path``: fail fast on a wrong endpoint, retry like the SDK does.
+
+    The connect timeout defaults to 3 s so a wrong VPC endpoint URL (an address nothing
+    answers on) fails in seconds instead of the SDK's 60.
+    """
+    return Config(
+        region_name=path.region,
+        connect_timeout=path.connect_timeout,
+        read_timeout=path.read_timeout,
+        retries={"mode": path.retry_mode, "max_attempts": path.max_attempts},
+        max_pool_connections=max(1, pool_size),
+        proxies={"http": path.proxy, "https": path.proxy} if path.proxy else None,
+        user_agent_extra=USER_AGENT_EXTRA,
+        # Pooled connections sit idle between samples; keepalive stops middleboxes dropping them.
+        tcp_keepalive=True,
+    )
+
+
+class PathClient:
+    """The boto3 clients of one access path, built once and shared by every invocation.
+
+    ``credentials_ms`` is the time it took to obtain this path's credentials (first
+    AssumeRole included): reported apart from invocation latency.
+    """
+
+    def __init__(
+        self,
+        path: AccessPath,
+        *,
+        pool_size: int = DEFAULT_POOL_SIZE,
+        default_chain: StaticKeys | None = None,
+        session: boto3.Session | None = None,
+        credentials_ms: float | None = None,
+    ) -> None:
+        self.path = path
+        self.pool_size = pool_size
+        if session is None:
+            session, credentials_ms = session_for(path, default_chain=default_chain)
+        self.session: boto3.Session = session
+        self.credentials_ms: float = credentials_ms or 0.0
+        self.config = client_config(path, pool_size=pool_size)
+        self.runtime: Any = session.client(
+            "bedrock-runtime", region_name=path.region, endpoint_url=path.runtime_endpoint, config=self.config
+        )
+        self._lock = threading.Lock()
+        self._control: Any = None
+        self._sts: Any = None
+        self._identity: Identity | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.path.runtime_endpoint
+
+    def control(self) -> Any:
+        """The bedrock control-plane client (ListFoundationModels, ...), created on first use."""
+        with self._lock:
+            if self._control is None:
+                url = self.path.control_endpoint_url or public_control_endpoint(self.path.region)
+                self._control = self.session.client(
+                    "bedrock", region_name=self.path.region, endpoint_url=url,
+                    config=client_config(self.path, pool_size=2),
+                )
+            return self._control
+
+    def sts(self) -> Any:
+        """An STS client signed with this path's (possibly assumed-role) credentials."""
+        with self._lock:
+            if self._sts is None:
+                url = self.path.credentials.sts_endpoint or regional_sts_endpoint(self.path.region)
+                self._sts = self.session.client(
+                    "sts", region_name=self.path.region, endpoint_url=url,
+                    config=client_config(self.path, pool_size=2),
+                )
+            return self._sts
+
+    def identity(self) -> Identity:
+        """GetCallerIdentity for this path, cached (who Bedrock will see as the caller)."""
+        if self._identity is None:
+            try:
+                answer = self.sts().get_caller_identity()
+            except (ClientError, BotoCoreError) as exc:
+                raise map_sts_error(exc, self.path.credentials) from None
+            self._identity = Identity(answer["Account"], answer["Arn"], answer["UserId"])
+        return self._identity
+
+    def close(self) -> None:
+        """Close the connection pools (clients are unusable afterwards)."""
+        for client in (self.runtime, self._control, self._sts):
+            if client is not None:
+                try:
+                    client.close()
+                except Exception:  # closing is best effort; nothing to tell the user
+                    pass
+
+    def __repr__(self) -> str:
+        return f"PathClient({self.path.name!r}, endpoint={self.endpoint_url!r}, mode={self.path.credentials.kind!r})"
