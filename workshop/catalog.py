@@ -179,7 +179,9 @@ def validate_model_id(model_id: str) -> str:
             raise _bad_model(model_id, "puts an inference-profile id in a foundation-model ARN")
         inner = base_model_id(rest) if kind == "inference-profile" else rest
         if kind == "inference-profile" and not profile_prefix(rest):
-            raise _bad_model(model_id, "has no geography prefix (us., eu., apac., global. ...) in its profile id")
+            raise _bad_model(
+                model_id, "has no geography prefix (us., eu., apac., global. ...) in its profile id"
+            )
         if not _FOUNDATION_RE.match(inner):
             raise _bad_model(model_id, f"has a malformed model id {inner!r} inside the ARN")
         return model_id
@@ -249,7 +251,8 @@ def family_of(model_id: str, catalog: Iterable[ModelInfo] | None = None) -> str:
         raise InputError(
             f"{model_id!r} is not a text model the workshop has a template for",
             field="model",
-            fix="supported families: " + ", ".join(FAMILIES)
+            fix="supported families: "
+            + ", ".join(FAMILIES)
             + " (anthropic.claude-*, amazon.titan-text-*, amazon.nova-*, meta.llama3*/llama4*, "
             "mistral.*, cohere.command-r*, ai21.jamba*)",
         )
@@ -314,8 +317,16 @@ _CURRENT_MODELS: tuple[tuple[str, str, bool], ...] = (
 )
 
 
-def _info(model_id: str, label: str, source: str, *, needs_profile: bool = False, region: str | None = None,
-          family: str | None = None, profile_id: str | None = None) -> ModelInfo:
+def _info(
+    model_id: str,
+    label: str,
+    source: str,
+    *,
+    needs_profile: bool = False,
+    region: str | None = None,
+    family: str | None = None,
+    profile_id: str | None = None,
+) -> ModelInfo:
     base = base_model_id(model_id)
     if profile_id is None and (needs_profile or profile_prefix(model_id)):
         profile_id = model_id if profile_prefix(model_id) else profile_id_for(model_id, region)
@@ -335,7 +346,8 @@ def builtin_models(region: str | None = "us-east-1") -> list[ModelInfo]:
     """The seed workshop's list plus a handful of current models (profile ids for ``region``)."""
     models = [_info(mid, label, "builtin", region=region) for label, mid in _SEED_MODELS]
     models += [
-        _info(mid, label, "builtin", needs_profile=needs, region=region) for label, mid, needs in _CURRENT_MODELS
+        _info(mid, label, "builtin", needs_profile=needs, region=region)
+        for label, mid, needs in _CURRENT_MODELS
     ]
     return models
 
@@ -397,7 +409,9 @@ def live_models(control: Any, region: str | None) -> ModelList:
     try:
         profiles = _paginate(control.list_inference_profiles, "inferenceProfileSummaries")
     except Exception as exc:  # profiles are a hint; foundation models are still useful alone
-        profile_note = f"ListInferenceProfiles failed ({_short(exc)}): profile ids are guessed from the region"
+        profile_note = (
+            f"ListInferenceProfiles failed ({_short(exc)}): profile ids are guessed from the region"
+        )
 
     # base model id -> system profile ids, preferring this region's geography prefix
     wanted = region_profile_prefix(region)
@@ -492,8 +506,12 @@ def merge_models(configured: Iterable[ModelInfo], live: Iterable[ModelInfo]) -> 
     for m in configured:
         known = live_by_id.get(m.model_id)
         if known is not None:
-            m = replace(m, needs_profile=known.needs_profile, profile_id=known.profile_id or m.profile_id,
-                        family=known.family)
+            m = replace(
+                m,
+                needs_profile=known.needs_profile,
+                profile_id=known.profile_id or m.profile_id,
+                family=known.family,
+            )
         out.append(m)
         seen.add(m.model_id)
     for m in live_by_id.values():
@@ -521,7 +539,9 @@ def list_models(workbench: Any, path_name: str) -> ModelList:
     try:
         live = live_models(client.control(), region)
     except Exception as exc:  # degrade, never crash: the config list still lets people work
-        notes.append(f"live model list unavailable on path {path_name!r} ({_short(exc)}): showing the config list")
+        notes.append(
+            f"live model list unavailable on path {path_name!r} ({_short(exc)}): showing the config list"
+        )
         live = ModelList()
     merged = merge_models(configured, live)
     merged.notes = notes + live.notes

@@ -73,42 +73,118 @@ def template_text(family: str, api: str = "invoke") -> str:
 # Keys each shape accepts at the top level. Anthropic and Titan reject unknown keys
 # outright ("extraneous key [x] is not permitted"), so naming them here saves a round trip.
 _KNOWN_KEYS: dict[str, frozenset[str]] = {
-    "claude-messages": frozenset({
-        "anthropic_version", "anthropic_beta", "max_tokens", "messages", "system", "temperature",
-        "top_p", "top_k", "stop_sequences", "tools", "tool_choice", "thinking", "metadata",
-    }),
-    "claude-text": frozenset({
-        "prompt", "max_tokens_to_sample", "stop_sequences", "temperature", "top_p", "top_k",
-        "anthropic_version",
-    }),
+    "claude-messages": frozenset(
+        {
+            "anthropic_version",
+            "anthropic_beta",
+            "max_tokens",
+            "messages",
+            "system",
+            "temperature",
+            "top_p",
+            "top_k",
+            "stop_sequences",
+            "tools",
+            "tool_choice",
+            "thinking",
+            "metadata",
+        }
+    ),
+    "claude-text": frozenset(
+        {
+            "prompt",
+            "max_tokens_to_sample",
+            "stop_sequences",
+            "temperature",
+            "top_p",
+            "top_k",
+            "anthropic_version",
+        }
+    ),
     "titan-text": frozenset({"inputText", "textGenerationConfig"}),
     "nova": frozenset({"schemaVersion", "system", "messages", "inferenceConfig", "toolConfig"}),
     "llama": frozenset({"prompt", "max_gen_len", "temperature", "top_p", "images"}),
-    "mistral": frozenset({
-        "prompt", "messages", "max_tokens", "stop", "temperature", "top_p", "top_k", "tools",
-        "tool_choice", "response_format",
-    }),
-    "cohere-command-r": frozenset({
-        "message", "chat_history", "documents", "search_queries_only", "preamble", "max_tokens",
-        "temperature", "p", "k", "prompt_truncation", "frequency_penalty", "presence_penalty",
-        "seed", "return_prompt", "tools", "tool_results", "stop_sequences", "raw_prompting",
-    }),
-    "jamba": frozenset({
-        "messages", "n", "max_tokens", "temperature", "top_p", "stop", "frequency_penalty",
-        "presence_penalty", "documents", "tools", "response_format",
-    }),
-    CONVERSE: frozenset({
-        "messages", "system", "inferenceConfig", "additionalModelRequestFields", "toolConfig",
-        "guardrailConfig", "promptVariables", "additionalModelResponseFieldPaths",
-        "requestMetadata", "performanceConfig",
-    }),
+    "mistral": frozenset(
+        {
+            "prompt",
+            "messages",
+            "max_tokens",
+            "stop",
+            "temperature",
+            "top_p",
+            "top_k",
+            "tools",
+            "tool_choice",
+            "response_format",
+        }
+    ),
+    "cohere-command-r": frozenset(
+        {
+            "message",
+            "chat_history",
+            "documents",
+            "search_queries_only",
+            "preamble",
+            "max_tokens",
+            "temperature",
+            "p",
+            "k",
+            "prompt_truncation",
+            "frequency_penalty",
+            "presence_penalty",
+            "seed",
+            "return_prompt",
+            "tools",
+            "tool_results",
+            "stop_sequences",
+            "raw_prompting",
+        }
+    ),
+    "jamba": frozenset(
+        {
+            "messages",
+            "n",
+            "max_tokens",
+            "temperature",
+            "top_p",
+            "stop",
+            "frequency_penalty",
+            "presence_penalty",
+            "documents",
+            "tools",
+            "response_format",
+        }
+    ),
+    CONVERSE: frozenset(
+        {
+            "messages",
+            "system",
+            "inferenceConfig",
+            "additionalModelRequestFields",
+            "toolConfig",
+            "guardrailConfig",
+            "promptVariables",
+            "additionalModelResponseFieldPaths",
+            "requestMetadata",
+            "performanceConfig",
+        }
+    ),
 }
 
 _TITAN_CONFIG_KEYS = frozenset({"maxTokenCount", "stopSequences", "temperature", "topP"})
-_NOVA_CONFIG_KEYS = frozenset({
-    "max_new_tokens", "maxTokens", "temperature", "top_p", "topP", "top_k", "topK", "stopSequences",
-    "reasoningConfig",
-})
+_NOVA_CONFIG_KEYS = frozenset(
+    {
+        "max_new_tokens",
+        "maxTokens",
+        "temperature",
+        "top_p",
+        "topP",
+        "top_k",
+        "topK",
+        "stopSequences",
+        "reasoningConfig",
+    }
+)
 _CONVERSE_CONFIG_KEYS = frozenset({"maxTokens", "temperature", "topP", "stopSequences"})
 
 
@@ -123,18 +199,25 @@ def _is_int(v: Any) -> bool:
 def _chat_like(body: dict) -> bool:
     """OpenAI-style chat: messages whose content is a plain string (Jamba, Mistral chat)."""
     msgs = body.get("messages")
-    return isinstance(msgs, list) and bool(msgs) and all(
-        isinstance(m, dict) and isinstance(m.get("content"), str) for m in msgs
+    return (
+        isinstance(msgs, list)
+        and bool(msgs)
+        and all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in msgs)
     )
 
 
 def _block_messages(body: dict) -> bool:
     """Messages whose content is a list of ``{"text": ...}`` blocks (Nova, Converse)."""
     msgs = body.get("messages")
-    return isinstance(msgs, list) and bool(msgs) and all(
-        isinstance(m, dict) and isinstance(m.get("content"), list)
-        and all(isinstance(b, dict) and "type" not in b for b in m["content"])
-        for m in msgs
+    return (
+        isinstance(msgs, list)
+        and bool(msgs)
+        and all(
+            isinstance(m, dict)
+            and isinstance(m.get("content"), list)
+            and all(isinstance(b, dict) and "type" not in b for b in m["content"])
+            for m in msgs
+        )
     )
 
 
@@ -155,7 +238,9 @@ def detect_family(body: Any) -> str | None:
         return "claude-text"
     if "inputText" in keys or "textGenerationConfig" in keys:
         return "titan-text"
-    if "max_gen_len" in keys or (isinstance(body.get("prompt"), str) and "<|start_header_id|>" in body["prompt"]):
+    if "max_gen_len" in keys or (
+        isinstance(body.get("prompt"), str) and "<|start_header_id|>" in body["prompt"]
+    ):
         return "llama"
     if "message" in keys or "chat_history" in keys or "preamble" in keys:
         return "cohere-command-r"
@@ -170,7 +255,8 @@ def detect_family(body: Any) -> str | None:
         return CONVERSE
     msgs = body.get("messages")
     if isinstance(msgs, list) and any(
-        isinstance(m, dict) and isinstance(m.get("content"), list)
+        isinstance(m, dict)
+        and isinstance(m.get("content"), list)
         and any(isinstance(b, dict) and b.get("type") == "text" for b in m["content"])
         for m in msgs
     ):
@@ -259,41 +345,81 @@ def _roles(msgs: list, allowed: tuple[str, ...], field: str, problems: list[str]
             problems.append(f"`{field}[{i}]` must be an object with role and content")
             continue
         if m.get("role") not in allowed:
-            problems.append(f"`{field}[{i}].role` must be one of {', '.join(allowed)}, not {json.dumps(m.get('role'))}")
+            problems.append(
+                f"`{field}[{i}].role` must be one of {', '.join(allowed)}, not {json.dumps(m.get('role'))}"
+            )
         if "content" not in m:
             problems.append(f"`{field}[{i}].content` is missing")
 
 
 def _check_claude_messages(body: dict, problems: list[str]) -> None:
-    if _require(body, "anthropic_version", f'the string "{ANTHROPIC_VERSION}"', _nonempty_str, problems,
-                "claude-messages") and body["anthropic_version"] != ANTHROPIC_VERSION:
-        problems.append(f'`anthropic_version` must be "{ANTHROPIC_VERSION}" on Bedrock, not {json.dumps(body["anthropic_version"])}')
-    _require(body, "max_tokens", "a positive integer (the output token limit)", _positive_int, problems, "claude-messages")
-    if _require(body, "messages", "a non-empty list of {role, content}",
-                lambda v: isinstance(v, list) and bool(v), problems, "claude-messages"):
+    if (
+        _require(
+            body,
+            "anthropic_version",
+            f'the string "{ANTHROPIC_VERSION}"',
+            _nonempty_str,
+            problems,
+            "claude-messages",
+        )
+        and body["anthropic_version"] != ANTHROPIC_VERSION
+    ):
+        problems.append(
+            f'`anthropic_version` must be "{ANTHROPIC_VERSION}" on Bedrock, not {json.dumps(body["anthropic_version"])}'
+        )
+    _require(
+        body,
+        "max_tokens",
+        "a positive integer (the output token limit)",
+        _positive_int,
+        problems,
+        "claude-messages",
+    )
+    if _require(
+        body,
+        "messages",
+        "a non-empty list of {role, content}",
+        lambda v: isinstance(v, list) and bool(v),
+        problems,
+        "claude-messages",
+    ):
         _roles(body["messages"], ("user", "assistant"), "messages", problems)
         for i, m in enumerate(body["messages"]):
             c = m.get("content") if isinstance(m, dict) else None
-            if c is not None and not (isinstance(c, str) or (isinstance(c, list) and all(
-                    isinstance(b, dict) and "type" in b for b in c))):
-                problems.append(f'`messages[{i}].content` must be a string or a list of {{"type": "text", "text": ...}} blocks')
+            if c is not None and not (
+                isinstance(c, str)
+                or (isinstance(c, list) and all(isinstance(b, dict) and "type" in b for b in c))
+            ):
+                problems.append(
+                    f'`messages[{i}].content` must be a string or a list of {{"type": "text", "text": ...}} blocks'
+                )
         first = body["messages"][0]
         if isinstance(first, dict) and first.get("role") == "assistant":
             problems.append("`messages[0].role` must be user: a Claude conversation starts with the user")
-    _optional(body, "system", "a string or a list of text blocks", lambda v: isinstance(v, str | list), problems)
-    _optional(body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
+    _optional(
+        body, "system", "a string or a list of text blocks", lambda v: isinstance(v, str | list), problems
+    )
+    _optional(
+        body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems
+    )
     _optional(body, "top_p", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
     _optional(body, "top_k", "a non-negative integer", lambda v: _is_int(v) and v >= 0, problems)
     _optional(body, "stop_sequences", "a list of strings", _str_list, problems)
 
 
 def _check_claude_text(body: dict, problems: list[str]) -> None:
-    if _require(body, "prompt", 'a string "\\n\\nHuman: ...\\n\\nAssistant:"', _nonempty_str, problems, "claude-text"):
+    if _require(
+        body, "prompt", 'a string "\\n\\nHuman: ...\\n\\nAssistant:"', _nonempty_str, problems, "claude-text"
+    ):
         prompt = body["prompt"]
         if "Human:" not in prompt or not prompt.rstrip().endswith("Assistant:"):
-            problems.append('`prompt` must contain "Human:" and end with "Assistant:" (Claude v2 text completion turns)')
+            problems.append(
+                '`prompt` must contain "Human:" and end with "Assistant:" (Claude v2 text completion turns)'
+            )
     _require(body, "max_tokens_to_sample", "a positive integer", _positive_int, problems, "claude-text")
-    _optional(body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
+    _optional(
+        body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems
+    )
     _optional(body, "top_p", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
     _optional(body, "top_k", "a non-negative integer", lambda v: _is_int(v) and v >= 0, problems)
     _optional(body, "stop_sequences", "a list of strings", _str_list, problems)
@@ -307,23 +433,35 @@ def _check_titan(body: dict, problems: list[str]) -> None:
             problems.append("`textGenerationConfig` must be an object")
             return
         _optional(cfg, "maxTokenCount", "a positive integer", _positive_int, problems)
-        _optional(cfg, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
+        _optional(
+            cfg, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems
+        )
         _optional(cfg, "topP", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
         _optional(cfg, "stopSequences", "a list of strings", _str_list, problems)
         for key in cfg:
             if key not in _TITAN_CONFIG_KEYS:
-                problems.append(f"unknown key `textGenerationConfig.{key}` (expected: {', '.join(sorted(_TITAN_CONFIG_KEYS))})")
+                problems.append(
+                    f"unknown key `textGenerationConfig.{key}` (expected: {', '.join(sorted(_TITAN_CONFIG_KEYS))})"
+                )
 
 
 def _check_block_messages(body: dict, problems: list[str], shape: str) -> None:
-    if _require(body, "messages", 'a non-empty list of {"role", "content": [{"text": ...}]}',
-                lambda v: isinstance(v, list) and bool(v), problems, shape):
+    if _require(
+        body,
+        "messages",
+        'a non-empty list of {"role", "content": [{"text": ...}]}',
+        lambda v: isinstance(v, list) and bool(v),
+        problems,
+        shape,
+    ):
         _roles(body["messages"], ("user", "assistant"), "messages", problems)
         for i, m in enumerate(body["messages"]):
             c = m.get("content") if isinstance(m, dict) else None
             if c is not None and not (isinstance(c, list) and all(isinstance(b, dict) for b in c)):
                 problems.append(f'`messages[{i}].content` must be a list of blocks like {{"text": "..."}}')
-    if "system" in body and not (isinstance(body["system"], list) and all(isinstance(b, dict) for b in body["system"])):
+    if "system" in body and not (
+        isinstance(body["system"], list) and all(isinstance(b, dict) for b in body["system"])
+    ):
         problems.append('`system` must be a list of blocks like [{"text": "..."}]')
 
 
@@ -339,7 +477,9 @@ def _check_nova(body: dict, problems: list[str]) -> None:
             _optional(cfg, key, "a positive integer", _positive_int, problems)
         for key in cfg:
             if key not in _NOVA_CONFIG_KEYS:
-                problems.append(f"unknown key `inferenceConfig.{key}` (expected: {', '.join(sorted(_NOVA_CONFIG_KEYS))})")
+                problems.append(
+                    f"unknown key `inferenceConfig.{key}` (expected: {', '.join(sorted(_NOVA_CONFIG_KEYS))})"
+                )
 
 
 def _check_converse(body: dict, problems: list[str]) -> None:
@@ -350,7 +490,9 @@ def _check_converse(body: dict, problems: list[str]) -> None:
             problems.append("`inferenceConfig` must be an object")
             return
         _optional(cfg, "maxTokens", "a positive integer", _positive_int, problems)
-        _optional(cfg, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
+        _optional(
+            cfg, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems
+        )
         _optional(cfg, "topP", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
         _optional(cfg, "stopSequences", "a list of strings", _str_list, problems)
         for key in cfg:
@@ -364,7 +506,9 @@ def _check_converse(body: dict, problems: list[str]) -> None:
 def _check_llama(body: dict, problems: list[str]) -> None:
     _require(body, "prompt", "the prompt string (Llama 3 chat format)", _nonempty_str, problems, "llama")
     _optional(body, "max_gen_len", "a positive integer", _positive_int, problems)
-    _optional(body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
+    _optional(
+        body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems
+    )
     _optional(body, "top_p", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
     if "max_tokens" in body:
         problems.append("Llama calls the output limit `max_gen_len`, not `max_tokens`")
@@ -372,7 +516,7 @@ def _check_llama(body: dict, problems: list[str]) -> None:
 
 def _check_mistral(body: dict, problems: list[str]) -> None:
     if "prompt" not in body and "messages" not in body:
-        problems.append("`prompt` is missing: mistral needs a prompt string like \"<s>[INST] ... [/INST]\"")
+        problems.append('`prompt` is missing: mistral needs a prompt string like "<s>[INST] ... [/INST]"')
     _optional(body, "prompt", "a string", _nonempty_str, problems)
     if "messages" in body:
         if isinstance(body["messages"], list) and body["messages"]:
@@ -380,7 +524,9 @@ def _check_mistral(body: dict, problems: list[str]) -> None:
         else:
             problems.append("`messages` must be a non-empty list of {role, content}")
     _optional(body, "max_tokens", "a positive integer", _positive_int, problems)
-    _optional(body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
+    _optional(
+        body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems
+    )
     _optional(body, "top_p", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
     _optional(body, "top_k", "a non-negative integer", lambda v: _is_int(v) and v >= 0, problems)
     _optional(body, "stop", "a list of strings", _str_list, problems)
@@ -394,25 +540,41 @@ def _check_cohere(body: dict, problems: list[str]) -> None:
             problems.append("`chat_history` must be a list of {role: USER|CHATBOT, message}")
         else:
             for i, turn in enumerate(hist):
-                if not isinstance(turn, dict) or turn.get("role") not in ("USER", "CHATBOT", "SYSTEM") or "message" not in turn:
-                    problems.append(f"`chat_history[{i}]` must be {{\"role\": \"USER\"|\"CHATBOT\", \"message\": ...}}")
+                if (
+                    not isinstance(turn, dict)
+                    or turn.get("role") not in ("USER", "CHATBOT", "SYSTEM")
+                    or "message" not in turn
+                ):
+                    problems.append(
+                        f'`chat_history[{i}]` must be {{"role": "USER"|"CHATBOT", "message": ...}}'
+                    )
     _optional(body, "preamble", "a string", lambda v: isinstance(v, str), problems)
     _optional(body, "max_tokens", "a positive integer", _positive_int, problems)
-    _optional(body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
+    _optional(
+        body, "temperature", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems
+    )
     _optional(body, "p", "a number between 0.01 and 0.99", lambda v: _is_number(v) and 0 <= v <= 1, problems)
     _optional(body, "k", "an integer between 0 and 500", lambda v: _is_int(v) and 0 <= v <= 500, problems)
     _optional(body, "stop_sequences", "a list of strings", _str_list, problems)
 
 
 def _check_jamba(body: dict, problems: list[str]) -> None:
-    if _require(body, "messages", "a non-empty list of {role, content}",
-                lambda v: isinstance(v, list) and bool(v), problems, "jamba"):
+    if _require(
+        body,
+        "messages",
+        "a non-empty list of {role, content}",
+        lambda v: isinstance(v, list) and bool(v),
+        problems,
+        "jamba",
+    ):
         _roles(body["messages"], ("system", "user", "assistant"), "messages", problems)
         for i, m in enumerate(body["messages"]):
             if isinstance(m, dict) and "content" in m and not isinstance(m["content"], str):
                 problems.append(f"`messages[{i}].content` must be a string for Jamba")
     _optional(body, "max_tokens", "a positive integer", _positive_int, problems)
-    _optional(body, "temperature", "a number between 0 and 2", lambda v: _is_number(v) and 0 <= v <= 2, problems)
+    _optional(
+        body, "temperature", "a number between 0 and 2", lambda v: _is_number(v) and 0 <= v <= 2, problems
+    )
     _optional(body, "top_p", "a number between 0 and 1", lambda v: _is_number(v) and 0 <= v <= 1, problems)
     _optional(body, "n", "an integer between 1 and 16", lambda v: _is_int(v) and 1 <= v <= 16, problems)
     _optional(body, "stop", "a list of strings", _str_list, problems)
@@ -476,15 +638,21 @@ def _blocks_text(blocks: Any) -> str:
         return blocks
     if not isinstance(blocks, list):
         return ""
-    return "".join(b.get("text", "") for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str))
+    return "".join(
+        b.get("text", "") for b in blocks if isinstance(b, dict) and isinstance(b.get("text"), str)
+    )
 
 
 def _extract_converse_like(r: dict) -> Extracted:
     # Nova's native response and Converse's share this shape.
     msg = (r.get("output") or {}).get("message") or {}
     usage = r.get("usage") or {}
-    return Extracted(_blocks_text(msg.get("content")), _int(usage.get("inputTokens")),
-                     _int(usage.get("outputTokens")), r.get("stopReason"))
+    return Extracted(
+        _blocks_text(msg.get("content")),
+        _int(usage.get("inputTokens")),
+        _int(usage.get("outputTokens")),
+        r.get("stopReason"),
+    )
 
 
 def _extract_choices(r: dict) -> Extracted:
@@ -510,20 +678,32 @@ def extract(family: str, response: dict) -> Extracted:
     r = response if isinstance(response, dict) else {}
     if family == "claude-messages":
         usage = r.get("usage") or {}
-        return Extracted(_blocks_text(r.get("content")), _int(usage.get("input_tokens")),
-                         _int(usage.get("output_tokens")), r.get("stop_reason"))
+        return Extracted(
+            _blocks_text(r.get("content")),
+            _int(usage.get("input_tokens")),
+            _int(usage.get("output_tokens")),
+            r.get("stop_reason"),
+        )
     if family == "claude-text":
         return Extracted(r.get("completion") or "", None, None, r.get("stop_reason"))
     if family == "titan-text":
         results = r.get("results") or [{}]
         first = results[0] if isinstance(results[0], dict) else {}
-        return Extracted(first.get("outputText") or "", _int(r.get("inputTextTokenCount")),
-                         _int(first.get("tokenCount")), first.get("completionReason"))
+        return Extracted(
+            first.get("outputText") or "",
+            _int(r.get("inputTextTokenCount")),
+            _int(first.get("tokenCount")),
+            first.get("completionReason"),
+        )
     if family in ("nova", CONVERSE):
         return _extract_converse_like(r)
     if family == "llama":
-        return Extracted(r.get("generation") or "", _int(r.get("prompt_token_count")),
-                         _int(r.get("generation_token_count")), r.get("stop_reason"))
+        return Extracted(
+            r.get("generation") or "",
+            _int(r.get("prompt_token_count")),
+            _int(r.get("generation_token_count")),
+            r.get("stop_reason"),
+        )
     if family == "mistral":
         if "choices" in r:  # Mistral Large 2 chat-completion response
             return _extract_choices(r)
@@ -532,8 +712,12 @@ def extract(family: str, response: dict) -> Extracted:
         return Extracted(first.get("text") or "", None, None, first.get("stop_reason"))
     if family == "cohere-command-r":
         billed = ((r.get("meta") or {}).get("billed_units")) or {}
-        return Extracted(r.get("text") or "", _int(billed.get("input_tokens")),
-                         _int(billed.get("output_tokens")), r.get("finish_reason"))
+        return Extracted(
+            r.get("text") or "",
+            _int(billed.get("input_tokens")),
+            _int(billed.get("output_tokens")),
+            r.get("finish_reason"),
+        )
     return _extract_choices(r)  # jamba
 
 
@@ -648,39 +832,72 @@ def to_converse(body: dict, family: str) -> dict:
         msgs = []
         for m in b.get("messages") or []:
             content = m.get("content")
-            blocks = [{"text": content}] if isinstance(content, str) else [
-                {"text": blk.get("text", "")} for blk in content or [] if isinstance(blk, dict) and blk.get("type") == "text"
-            ]
+            blocks = (
+                [{"text": content}]
+                if isinstance(content, str)
+                else [
+                    {"text": blk.get("text", "")}
+                    for blk in content or []
+                    if isinstance(blk, dict) and blk.get("type") == "text"
+                ]
+            )
             msgs.append({"role": m.get("role", "user"), "content": blocks})
         sys_ = b.get("system")
-        system = [{"text": sys_}] if isinstance(sys_, str) and sys_ else [
-            {"text": s.get("text", "")} for s in sys_ or [] if isinstance(s, dict)
-        ]
+        system = (
+            [{"text": sys_}]
+            if isinstance(sys_, str) and sys_
+            else [{"text": s.get("text", "")} for s in sys_ or [] if isinstance(s, dict)]
+        )
         extra = {"top_k": b["top_k"]} if "top_k" in b else None
-        return _assemble(msgs, system, _inference(b.get("max_tokens"), b.get("temperature"), b.get("top_p"),
-                                                  b.get("stop_sequences")), extra)
+        return _assemble(
+            msgs,
+            system,
+            _inference(b.get("max_tokens"), b.get("temperature"), b.get("top_p"), b.get("stop_sequences")),
+            extra,
+        )
     if family == "claude-text":
         # The Human:/Assistant: stop sequences exist only to end a text completion; in
         # Converse the turns are structural, so they are dropped.
-        stops = [s for s in b.get("stop_sequences") or [] if s.strip() not in ("Human:", "Assistant", "Assistant:")]
+        stops = [
+            s for s in b.get("stop_sequences") or [] if s.strip() not in ("Human:", "Assistant", "Assistant:")
+        ]
         extra = {"top_k": b["top_k"]} if "top_k" in b else None
-        return _assemble(_claude_text_turns(b.get("prompt") or ""), [],
-                         _inference(b.get("max_tokens_to_sample"), b.get("temperature"), b.get("top_p"), stops), extra)
+        return _assemble(
+            _claude_text_turns(b.get("prompt") or ""),
+            [],
+            _inference(b.get("max_tokens_to_sample"), b.get("temperature"), b.get("top_p"), stops),
+            extra,
+        )
     if family == "titan-text":
         text = (b.get("inputText") or "").strip()
         text = re.sub(r"^User:\s*", "", text)
         text = re.sub(r"\s*Bot:\s*$", "", text)
         cfg = b.get("textGenerationConfig") or {}
-        return _assemble([_text_msg("user", text)], [],
-                         _inference(cfg.get("maxTokenCount"), cfg.get("temperature"), cfg.get("topP"), cfg.get("stopSequences")))
+        return _assemble(
+            [_text_msg("user", text)],
+            [],
+            _inference(
+                cfg.get("maxTokenCount"), cfg.get("temperature"), cfg.get("topP"), cfg.get("stopSequences")
+            ),
+        )
     if family == "nova":
         cfg = b.get("inferenceConfig") or {}
-        msgs = [{"role": m.get("role"), "content": list(m.get("content") or [])} for m in b.get("messages") or []]
+        msgs = [
+            {"role": m.get("role"), "content": list(m.get("content") or [])} for m in b.get("messages") or []
+        ]
         top_k = cfg.get("top_k", cfg.get("topK"))
         extra = {"inferenceConfig": {"topK": top_k}} if top_k is not None else None
-        return _assemble(msgs, list(b.get("system") or []), _inference(
-            cfg.get("max_new_tokens", cfg.get("maxTokens")), cfg.get("temperature"),
-            cfg.get("top_p", cfg.get("topP")), cfg.get("stopSequences")), extra)
+        return _assemble(
+            msgs,
+            list(b.get("system") or []),
+            _inference(
+                cfg.get("max_new_tokens", cfg.get("maxTokens")),
+                cfg.get("temperature"),
+                cfg.get("top_p", cfg.get("topP")),
+                cfg.get("stopSequences"),
+            ),
+            extra,
+        )
     if family == "llama":
         prompt = b.get("prompt") or ""
         turns = _LLAMA_TURN.findall(prompt)
@@ -708,15 +925,23 @@ def to_converse(body: dict, family: str) -> dict:
         msgs = []
         for turn in b.get("chat_history") or []:
             if isinstance(turn, dict) and turn.get("role") in ("USER", "CHATBOT"):
-                msgs.append(_text_msg("user" if turn["role"] == "USER" else "assistant", str(turn.get("message", ""))))
+                msgs.append(
+                    _text_msg("user" if turn["role"] == "USER" else "assistant", str(turn.get("message", "")))
+                )
         msgs.append(_text_msg("user", b.get("message") or ""))
         system = [{"text": b["preamble"]}] if b.get("preamble") else []
         extra = {"k": b["k"]} if "k" in b else None
-        return _assemble(msgs, system, _inference(b.get("max_tokens"), b.get("temperature"), b.get("p"),
-                                                  b.get("stop_sequences")), extra)
+        return _assemble(
+            msgs,
+            system,
+            _inference(b.get("max_tokens"), b.get("temperature"), b.get("p"), b.get("stop_sequences")),
+            extra,
+        )
     # jamba
-    return _assemble(*_chat_to_converse(b.get("messages") or []),
-                     _inference(b.get("max_tokens"), b.get("temperature"), b.get("top_p"), b.get("stop")))
+    return _assemble(
+        *_chat_to_converse(b.get("messages") or []),
+        _inference(b.get("max_tokens"), b.get("temperature"), b.get("top_p"), b.get("stop")),
+    )
 
 
 def _chat_to_converse(messages: list) -> tuple[list[dict], list[dict]]:
