@@ -85,15 +85,6 @@ VPCE_EXPECTED = (
     "(or the zonal https://vpce-<id>-<suffix>-<az>.bedrock-runtime.<region>.vpce.amazonaws.com)"
 )
 
-# A foundation-model id (provider.name[:version[:variant]]), an inference-profile id
-# (geo prefix + model id), or any Bedrock model / profile ARN.
-MODEL_ID_RE = re.compile(
-    r"^(?:[a-z]{2,6}(?:-[a-z]{2,4})?\.)?[a-z0-9]+(?:-[a-z0-9]+)*\.[a-z0-9][a-z0-9._-]*(?::[a-z0-9.]+){0,2}$"
-)
-MODEL_ARN_RE = re.compile(
-    r"^arn:aws(?:-cn|-us-gov)?:bedrock:[a-z0-9-]+:\d{12}?:"
-    r"(?:foundation-model|inference-profile|application-inference-profile|provisioned-model|custom-model)/\S+$"
-)
 MODEL_ID_EXPECTED = (
     "a model id such as anthropic.claude-3-haiku-20240307-v1:0, an inference-profile id such as "
     "us.anthropic.claude-3-5-sonnet-20240620-v1:0, or a Bedrock model/profile ARN"
@@ -111,8 +102,23 @@ def is_valid_role_arn(value: str) -> bool:
     return bool(ROLE_ARN_RE.match(value))
 
 
+def model_id_problem(value: str) -> str | None:
+    """Why ``value`` is not a model id / inference-profile id / model ARN, or None.
+
+    The catalog owns the id forms; this only asks it, so config and CLI agree.
+    """
+    from workshop import catalog
+    from workshop.errors import InputError
+
+    try:
+        catalog.validate_model_id(value)
+    except InputError as err:
+        return err.message
+    return None
+
+
 def is_valid_model_id(value: str) -> bool:
-    return bool(MODEL_ID_RE.match(value) or MODEL_ARN_RE.match(value))
+    return model_id_problem(value) is None
 
 
 def is_loopback_host(host: str | None) -> bool:
@@ -557,9 +563,10 @@ def _parse_models(parser: configparser.ConfigParser, reader: _Reader) -> dict[st
         return models
     for label, raw in parser.items("models"):
         model_id = (raw or "").strip()
-        if not is_valid_model_id(model_id):
-            reader.problem("models", label, f"{model_id!r} is not a model id", f"expected {MODEL_ID_EXPECTED}",
-                           severity="warning")
+        why = model_id_problem(model_id)
+        if why:
+            reader.problem("models", label, why,
+                           f"expected {MODEL_ID_EXPECTED}", severity="warning")
         models[label] = model_id
     return models
 

@@ -32,6 +32,7 @@ from botocore.exceptions import (
     ClientError,
     EndpointConnectionError,
     NoCredentialsError,
+    ParamValidationError,
     ProfileNotFound,
 )
 
@@ -174,6 +175,16 @@ def map_sts_error(exc: Exception, mode: CredentialMode, *, caller: str = "the ca
                                    fix="activate the region for STS in IAM account settings, or set STSEndpointURL")
         return CredentialError(f"STS call failed ({code})", field="RoleARN",
                                fix="check the role ARN and the STS endpoint")
+    if isinstance(exc, ParamValidationError):
+        # botocore's report names the parameter and the constraint, never the value itself.
+        lines = [ln.strip() for ln in str(exc).splitlines()[1:] if ln.strip()] or ["invalid parameter"]
+        name = next((n for n in ("ExternalId", "RoleSessionName", "DurationSeconds", "RoleArn") if n in lines[0]),
+                    "RoleARN")
+        return CredentialError(
+            f"AssumeRole parameter rejected: {lines[0]}",
+            field={"RoleSessionName": "SessionName", "RoleArn": "RoleARN"}.get(name, name),
+            fix="ExternalId and SessionName take 2-64 characters of [\\w+=,.@:/-]; RoleARN 20-2048",
+        )
     if isinstance(exc, EndpointConnectionError):
         return CredentialError(
             f"could not reach STS at {mode.sts_endpoint or 'the regional endpoint'}",
