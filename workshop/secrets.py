@@ -606,12 +606,14 @@ _URLSAFE = r"A-Za-z0-9_\-"
 _HEADER_RE = re.compile(
     r"(?i)\b(authorization|x-amz-security-token)(['\"]?\s*[:=]\s*)(?:(b?)(['\"])(.*?)\4|([^\r\n&'\"]+))"
 )
-# Values of keys named like secrets: SecretAccessKey=..., "SessionToken": "...", XML elements.
-_KEYED_RE = re.compile(
-    r"(?i)\b((?:aws_)?secret_?access_?key|secret_?key|(?:aws_)?session_?token|security_?token|"
+# Values of keys named like secrets: SecretAccessKey=..., "SessionToken": "...", <SessionToken>...
+_SECRET_NAMES = (
+    r"(?:aws_)?secret_?access_?key|secret_?key|(?:aws_)?session_?token|security_?token|"
     + LEGACY_KEY_FIELD
-    + r"|password)(['\"]?\s*[:=]\s*b?['\"]?\s*|>)([^\s'\"<,&}]+)"
+    + r"|password"
 )
+_KEYED_RE = re.compile(r"(?i)\b(" + _SECRET_NAMES + r")(['\"]?\s*[:=]\s*b?['\"]?\s*)([^\s'\"<,&}]+)")
+_XML_KEYED_RE = re.compile(r"(?i)(<(?:" + _SECRET_NAMES + r")>)([^<]+)(</)")
 _ACCESS_KEY_ID_RE = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b")
 _ENC_RE = re.compile(re.escape(ENCRYPTED_PREFIX) + r"[" + _URLSAFE + r"=]+")
 _FERNET_TOKEN_RE = re.compile(r"gAAAAA[" + _URLSAFE + r"]+=*")
@@ -619,7 +621,7 @@ _LEGACY_TOKEN_RE = re.compile(r"Z0FBQUFB[" + _B64 + r"]+=*")  # base64 of "gAAAA
 _FERNET_KEY_RE = re.compile(r"(?<![" + _URLSAFE + r"])[" + _URLSAFE + r"]{43}=(?![" + _URLSAFE + r"=])")
 # 40 characters of base64 with both letter cases: an AWS secret access key, not a git SHA.
 _SECRET_KEY_RE = re.compile(
-    r"(?<![" + _B64 + r"=])(?=[" + _B64 + r"]*[A-Z])(?=[" + _B64 + r"]*[a-z])[" + _B64 + r"]{40}(?![" + _B64 + r"=])"
+    r"(?<![" + _B64 + r"])(?=[" + _B64 + r"]*[A-Z])(?=[" + _B64 + r"]*[a-z])[" + _B64 + r"]{40}(?![" + _B64 + r"=])"
 )
 # Session tokens are hundreds of base64 characters; anything that long is treated as one.
 _LONG_B64_RE = re.compile(r"[" + _B64 + r"]{100,}=*")
@@ -650,6 +652,7 @@ def redact(text: str) -> str:
     text = str(text)
     text = _HEADER_RE.sub(_header_sub, text)
     text = _KEYED_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _XML_KEYED_RE.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", text)
     text = _ENC_RE.sub(ENCRYPTED_PREFIX + REDACTED, text)
     text = _FERNET_TOKEN_RE.sub(REDACTED, text)
     text = _LEGACY_TOKEN_RE.sub(REDACTED, text)
