@@ -1,0 +1,687 @@
+"""The sandbox HTTP server: one loopback listener per simulated path, plus STS.
+
+Every listener routes every service (bedrock-runtime, the bedrock control plane, STS) by
+method and path, after verifying SigV4; listeners differ only in their modelled network
+delay and, for ``cross-account``, in who may call Bedrock there. Simulated network delay
+is spent before the server starts its clock, so ``client_ms - server_ms`` reveals it, as it
+would against the real service; model time is inside ``x-amzn-bedrock-invocation-latency``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import logging
+import random
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+from xml.sax.saxutils import escape
+
+from workshop.sandbox import eventstream
+from workshop.sandbox.awserrors import ServiceError, stream_member
+from workshop.sandbox.families import DEFAULT_MAX_TOKENS, FAMILIES, Context, Family, ParsedRequest
+from workshop.sandbox.faults import Faults
+from workshop.sandbox.latency import LatencyModel
+from workshop.sandbox.models import (
+    CatalogModel,
+    catalog_models,
+    load_catalog,
+    on_demand_message,
+    profiles_for_region,
+    resolve,
+)
+from workshop.sandbox.principals import CROSS_ACCOUNT_ROLE_ARN, AssumeRoleDenied, Principals
+from workshop.sandbox.sigv4 import AuthFailure, Verified, verify
+from workshop.sandbox.textgen import Generation, count_tokens, generate
+
+log = logging.getLogger(__name__)
+
+LISTENER_NAMES: tuple[str, ...] = ("nat", "vpce", "cross-account", "sts")
+STS_NS = "https://sts.amazonaws.com/doc/2011-06-15/"
+EVENTSTREAM = "application/vnd.amazon.eventstream"
+
+# Authentication failures, as each protocol names them: (code, status).
+_JSON_AUTH = {
+    "missing": ("MissingAuthenticationTokenException", 403),
+    "incomplete": ("IncompleteSignatureException", 400),
+    "unknown-key": ("UnrecognizedClientException", 403),
+    "bad-token": ("UnrecognizedClientException", 403),
+    "signature": ("InvalidSignatureException", 403),
+    "skew": ("InvalidSignatureException", 403),
+    "wrong-service": ("InvalidSignatureException", 403),
+    "expired": ("ExpiredTokenException", 403),
+}
+_XML_AUTH = {
+    "missing": ("MissingAuthenticationToken", 403),
+    "incomplete": ("IncompleteSignature", 400),
+    "unknown-key": ("InvalidClientTokenId", 403),
+    "bad-token": ("InvalidClientTokenId", 403),
+    "signature": ("SignatureDoesNotMatch", 403),
+    "skew": ("SignatureDoesNotMatch", 403),
+    "wrong-service": ("SignatureDoesNotMatch", 403),
+    "expired": ("ExpiredToken", 400),
+}
+
+
+class _Listener(ThreadingHTTPServer):
+    """One simulated path's socket. Tracks open keep-alive connections so stop() can end them."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, address: tuple[str, int], sandbox: SandboxServer, path_name: str) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.sandbox = sandbox
+        self.path_name = path_name
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        conn, addr = super().get_request()
+        with self._open_lock:
+            self._open.add(conn)
+        return conn, addr
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._open_lock:
+            self._open.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            conns = list(self._open)
+        for conn in conns:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: boto3 reuses connections, and so must we
+    disable_nagle_algorithm = True  # small frames must leave now, not after a delayed ACK
+    timeout = 300  # idle keep-alive connections are dropped after this
+    server: _Listener
+
+    def do_GET(self) -> None:
+        self.server.sandbox._handle(self)
+
+    do_POST = do_GET
+    do_PUT = do_GET
+    do_DELETE = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # Never the default stderr access log; the debug log gets method/path only (no headers,
+        # so no credentials).
+        log.debug("%s %s", self.command, self.path)
+
+
+class _Stream:
+    """Writes an HTTP/1.1 chunked event-stream answer, one write per frame group."""
+
+    def __init__(self, handler: _Handler, request_id: str, extra_headers: Iterable[tuple[str, str]]) -> None:
+        self.handler = handler
+        self.request_id = request_id
+        self.extra = list(extra_headers)
+        self.started = False
+
+    def send(self, frames: list[bytes]) -> None:
+        payload = b"".join(frames)
+        data = b"%x\r\n%s\r\n" % (len(payload), payload) if payload else b""
+        if not self.started:
+            head = _head(200, [("Content-Type", EVENTSTREAM), ("Transfer-Encoding", "chunked"),
+                               ("x-amzn-RequestId", self.request_id), *self.extra])
+            data = head + data
+            self.started = True
+        self.handler.wfile.write(data)
+
+    def end(self) -> None:
+        if not self.started:
+            self.send([])
+        self.handler.wfile.write(b"0\r\n\r\n")
+
+
+def _head(status: int, headers: list[tuple[str, str]]) -> bytes:
+    lines = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}"]
+    lines.extend(f"{name}: {value}" for name, value in headers)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _sleep_until(deadline: float) -> None:
+    remaining = deadline - time.perf_counter()
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+class SandboxServer:
+    """A running sandbox: listeners for nat, vpce, cross-account and STS on loopback.
+
+    Use :func:`start_sandbox` to create one. ``stop()`` (or leaving the ``with`` block)
+    closes every listener and open connection.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        no_delay: bool = False,
+        seed: int = 0,
+        faults: Faults | None = None,
+        region: str = "us-east-1",
+    ) -> None:
+        self.host = host
+        self.region = region
+        self.no_delay = no_delay
+        self.seed = seed
+        self.principals = Principals()
+        self.latency = LatencyModel(seed=seed, no_delay=no_delay)
+        self._faults = faults or Faults()
+        self._fault_rng = random.Random(seed + 1)
+        self._fault_lock = threading.Lock()
+        self._listeners: dict[str, _Listener] = {}
+        self._threads: list[threading.Thread] = []
+        self._stopped = False
+        try:
+            for offset, name in enumerate(LISTENER_NAMES):
+                self._listeners[name] = _Listener((host, port + offset if port else 0), self, name)
+        except OSError:
+            self._close_listeners()
+            raise
+        for name, listener in self._listeners.items():
+            thread = threading.Thread(target=listener.serve_forever, kwargs={"poll_interval": 0.2},
+                                      name=f"sandbox-{name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    # -- public surface -------------------------------------------------------------------
+
+    def _url(self, name: str) -> str:
+        port = self._listeners[name].server_address[1]
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}"
+
+    @property
+    def endpoints(self) -> dict[str, str]:
+        """Path name -> endpoint URL, for nat, vpce and cross-account."""
+        return {name: self._url(name) for name in LISTENER_NAMES if name != "sts"}
+
+    @property
+    def sts_endpoint(self) -> str:
+        """The STS listener's URL (AssumeRole, GetCallerIdentity; any listener answers STS too)."""
+        return self._url("sts")
+
+    @property
+    def control_endpoint(self) -> str:
+        """A URL for the bedrock control plane (every listener serves it; this is nat's)."""
+        return self._url("nat")
+
+    @property
+    def faults(self) -> Faults:
+        return self._faults
+
+    def set_faults(self, faults: Faults | None) -> None:
+        """Replace the injected faults at runtime (``None`` clears them)."""
+        self._faults = faults or Faults()
+
+    def stop(self) -> None:
+        """Stop every listener and close open connections; safe to call twice."""
+        if self._stopped:
+            return
+        self._stopped = True
+        for listener in self._listeners.values():
+            listener.shutdown()
+        self._close_listeners()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def _close_listeners(self) -> None:
+        for listener in self._listeners.values():
+            listener.server_close()
+            listener.close_connections()
+
+    def __enter__(self) -> SandboxServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"SandboxServer(endpoints={self.endpoints!r}, sts={self.sts_endpoint!r}, no_delay={self.no_delay})"
+
+    # -- request handling -----------------------------------------------------------------
+
+    def _handle(self, h: _Handler) -> None:
+        request_id = str(uuid.uuid4())
+        body = self._read_body(h)
+        split = urlsplit(h.path)
+        path = split.path
+        headers: dict[str, list[str]] = {}
+        for name, value in h.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
+        kind = self._route(h.command, path)
+        # The path's network delay happens before the "service" sees the request, i.e. outside
+        # the server-measured latency, exactly where a real network's delay would be.
+        network_ms = self.latency.network_ms(h.server.path_name)
+        if network_ms:
+            time.sleep(network_ms / 1000.0)
+        try:
+            try:
+                verified = verify(method=h.command, raw_path=h.path, headers=headers, body=body,
+                                  principals=self.principals)
+                wanted = "sts" if kind == "sts" else "bedrock"
+                if verified.service != wanted:
+                    raise AuthFailure("wrong-service", f"Credential should be scoped to correct service: '{wanted}'.")
+            except AuthFailure as failure:
+                if kind == "sts":
+                    code, status = _XML_AUTH[failure.kind]
+                    self._send_xml_error(h, request_id, code, failure.message, status)
+                else:
+                    code, status = _JSON_AUTH[failure.kind]
+                    self._send_json_error(h, request_id, ServiceError(code, failure.message, status))
+                return
+            if kind == "sts":
+                self._sts(h, request_id, body, split.query, verified)
+                return
+            self._check_listener(h.server.path_name, verified, path)
+            if kind == "runtime":
+                self._runtime(h, request_id, path, body, verified, network_ms)
+            elif kind == "control":
+                self._control(h, request_id, path, split.query)
+            else:
+                raise ServiceError("UnknownOperationException", "The requested operation is not recognized.", 404)
+        except ServiceError as err:
+            self._send_json_error(h, request_id, err)
+        except (BrokenPipeError, ConnectionResetError):
+            h.close_connection = True
+
+    @staticmethod
+    def _read_body(h: _Handler) -> bytes:
+        if h.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(h.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while h.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(h.rfile.read(size))
+                h.rfile.readline()
+        length = int(h.headers.get("Content-Length") or 0)
+        return h.rfile.read(length) if length else b""
+
+    @staticmethod
+    def _route(method: str, path: str) -> str:
+        if path in ("", "/"):
+            return "sts"
+        if path.startswith("/model/"):
+            return "runtime"
+        if path.startswith(("/foundation-models", "/inference-profiles")):
+            return "control"
+        return "unknown"
+
+    def _check_listener(self, listener: str, verified: Verified, path: str) -> None:
+        # Account B's endpoint only trusts sessions of B's role: that is the cross-account lesson.
+        if listener == "cross-account" and verified.principal.role_arn != CROSS_ACCOUNT_ROLE_ARN:
+            action = "bedrock:InvokeModel" if path.startswith("/model/") else "bedrock:ListFoundationModels"
+            raise ServiceError(
+                "AccessDeniedException",
+                f"User: {verified.principal.arn} is not authorized to perform: {action} on this endpoint: the "
+                f"cross-account path (account 444455556666) only accepts credentials obtained by assuming "
+                f"{CROSS_ACCOUNT_ROLE_ARN}.",
+            )
+
+    # -- responses ------------------------------------------------------------------------
+
+    @staticmethod
+    def _send(h: _Handler, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
+        h.wfile.write(_head(status, [*headers, ("Content-Length", str(len(body)))]) + body)
+
+    def _send_json(self, h: _Handler, request_id: str, payload: Any, extra: Iterable[tuple[str, str]] = ()) -> None:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        self._send(h, 200, [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id), *extra], body)
+
+    def _send_json_error(self, h: _Handler, request_id: str, err: ServiceError) -> None:
+        body = json.dumps({"message": err.message}).encode()
+        self._send(h, err.status, [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id),
+                                   ("x-amzn-ErrorType", err.code)], body)
+
+    def _send_xml(self, h: _Handler, request_id: str, status: int, xml: str) -> None:
+        self._send(h, status, [("Content-Type", "text/xml"), ("x-amzn-RequestId", request_id)], xml.encode())
+
+    def _send_xml_error(self, h: _Handler, request_id: str, code: str, message: str, status: int) -> None:
+        kind = "Sender" if status < 500 else "Receiver"
+        self._send_xml(
+            h, request_id, status,
+            f'<ErrorResponse xmlns="{STS_NS}"><Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
+            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>",
+        )
+
+    # -- STS ------------------------------------------------------------------------------
+
+    def _sts(self, h: _Handler, request_id: str, body: bytes, query: str, verified: Verified) -> None:
+        params = {k: v[0] for k, v in parse_qs(body.decode() or query, keep_blank_values=True).items()}
+        action = params.get("Action", "")
+        caller = verified.principal
+        if action == "GetCallerIdentity":
+            self._send_xml(
+                h, request_id, 200,
+                f'<GetCallerIdentityResponse xmlns="{STS_NS}"><GetCallerIdentityResult>'
+                f"<Arn>{escape(caller.arn)}</Arn><UserId>{escape(caller.user_id)}</UserId>"
+                f"<Account>{caller.account}</Account></GetCallerIdentityResult>"
+                f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></GetCallerIdentityResponse>",
+            )
+            return
+        if action != "AssumeRole":
+            self._send_xml_error(h, request_id, "InvalidAction",
+                                 f"Could not find operation {action} for version {params.get('Version', '')}", 400)
+            return
+        try:
+            duration = int(params["DurationSeconds"]) if params.get("DurationSeconds") else None
+            if not params.get("RoleArn") or not params.get("RoleSessionName"):
+                raise AssumeRoleDenied("ValidationError", "RoleArn and RoleSessionName are required.", 400)
+            session = self.principals.assume_role(caller, params["RoleArn"], params["RoleSessionName"], duration,
+                                                  params.get("ExternalId"))
+        except AssumeRoleDenied as denied:
+            self._send_xml_error(h, request_id, denied.code, denied.message, denied.status)
+            return
+        except ValueError:
+            self._send_xml_error(h, request_id, "ValidationError", "DurationSeconds must be an integer.", 400)
+            return
+        expiration = dt.datetime.fromtimestamp(session.expires_at or 0, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self._send_xml(
+            h, request_id, 200,
+            f'<AssumeRoleResponse xmlns="{STS_NS}"><AssumeRoleResult>'
+            f"<AssumedRoleUser><AssumedRoleId>{escape(session.user_id)}</AssumedRoleId>"
+            f"<Arn>{escape(session.arn)}</Arn></AssumedRoleUser>"
+            f"<Credentials><AccessKeyId>{session.access_key}</AccessKeyId>"
+            f"<SecretAccessKey>{escape(session.secret_key)}</SecretAccessKey>"
+            f"<SessionToken>{escape(session.session_token or '')}</SessionToken>"
+            f"<Expiration>{expiration}</Expiration></Credentials>"
+            f"</AssumeRoleResult><ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>"
+            f"</AssumeRoleResponse>",
+        )
+
+    # -- control plane --------------------------------------------------------------------
+
+    def _model_summary(self, model: CatalogModel) -> dict[str, Any]:
+        return {
+            "modelArn": f"arn:aws:bedrock:{self.region}::foundation-model/{model.model_id}",
+            "modelId": model.model_id,
+            "modelName": model.name,
+            "providerName": model.provider,
+            "inputModalities": ["TEXT"],
+            "outputModalities": ["TEXT"],
+            "responseStreamingSupported": model.streaming,
+            "customizationsSupported": [],
+            "inferenceTypesSupported": ["INFERENCE_PROFILE"] if model.profile_only else ["ON_DEMAND", "INFERENCE_PROFILE"]
+            if model.profiles else ["ON_DEMAND"],
+            "modelLifecycle": {"status": "ACTIVE"},
+        }
+
+    def _control(self, h: _Handler, request_id: str, path: str, query: str) -> None:
+        params = {k: v[0] for k, v in parse_qs(query).items()}
+        if path.rstrip("/") == "/foundation-models":
+            summaries = [self._model_summary(m) for m in catalog_models().values()]
+            if "byProvider" in params:
+                wanted = params["byProvider"].lower()
+                summaries = [s for s in summaries
+                             if wanted in (s["providerName"].lower(), s["modelId"].split(".")[0])]
+            if "byInferenceType" in params:
+                summaries = [s for s in summaries if params["byInferenceType"] in s["inferenceTypesSupported"]]
+            if "byOutputModality" in params:
+                summaries = [s for s in summaries if params["byOutputModality"] in s["outputModalities"]]
+            if "byCustomizationType" in params:
+                summaries = []  # the sandbox offers no customisation
+            self._send_json(h, request_id, {"modelSummaries": summaries})
+            return
+        if path.startswith("/foundation-models/"):
+            ident = unquote(path[len("/foundation-models/"):])
+            model = catalog_models().get(ident.rsplit("/", 1)[-1])
+            if model is None:
+                raise ServiceError("ResourceNotFoundException", "The specified model identifier does not exist.")
+            self._send_json(h, request_id, {"modelDetails": self._model_summary(model)})
+            return
+        if path.rstrip("/") == "/inference-profiles":
+            if params.get("type", "SYSTEM_DEFINED") != "SYSTEM_DEFINED":
+                self._send_json(h, request_id, {"inferenceProfileSummaries": []})
+                return
+            profiles = profiles_for_region(self.region)
+            start = int(params.get("nextToken") or 0)
+            size = max(1, min(int(params.get("maxResults") or 1000), 1000))
+            geos = load_catalog()["geographies"]
+            page = []
+            for profile_id, model in profiles[start:start + size]:
+                geo = geos[profile_id.split(".", 1)[0]]
+                page.append({
+                    "inferenceProfileName": f"{geo['label']} {model.provider} {model.name}",
+                    "description": f"Routes requests to {model.name} in {', '.join(geo['regions'])}.",
+                    "createdAt": "2024-08-27T00:00:00Z",
+                    "updatedAt": "2024-08-27T00:00:00Z",
+                    "inferenceProfileArn": f"arn:aws:bedrock:{self.region}:111122223333:inference-profile/{profile_id}",
+                    "models": [{"modelArn": f"arn:aws:bedrock:{r}::foundation-model/{model.model_id}"}
+                               for r in geo["regions"]],
+                    "inferenceProfileId": profile_id,
+                    "status": "ACTIVE",
+                    "type": "SYSTEM_DEFINED",
+                })
+            answer: dict[str, Any] = {"inferenceProfileSummaries": page}
+            if start + size < len(profiles):
+                answer["nextToken"] = str(start + size)
+            self._send_json(h, request_id, answer)
+            return
+        raise ServiceError("UnknownOperationException", "The requested operation is not recognized.", 404)
+
+    # -- runtime --------------------------------------------------------------------------
+
+    def _admit(self, model: CatalogModel, profile_id: str | None) -> None:
+        """Access, on-demand and injected-fault checks, in the order Bedrock applies them."""
+        faults = self._faults
+        not_enabled = faults.not_enabled if faults.not_enabled is not None else {
+            m.model_id for m in catalog_models().values() if not m.enabled}
+        if model.model_id in not_enabled:
+            raise ServiceError("AccessDeniedException", "You don't have access to the model with the specified model ID.")
+        if model.profile_only and profile_id is None:
+            raise ServiceError("ValidationException", on_demand_message(model.model_id))
+        forced = faults.errors.get(model.model_id) or (faults.errors.get(profile_id) if profile_id else None)
+        if forced:
+            raise ServiceError(forced)
+        if faults.throttle_rate:
+            with self._fault_lock:
+                roll = self._fault_rng.random()
+            if roll < faults.throttle_rate:
+                raise ServiceError("ThrottlingException")
+
+    def _runtime(self, h: _Handler, request_id: str, path: str, body: bytes, verified: Verified,
+                 network_ms: float) -> None:
+        rest = path[len("/model/"):]
+        raw_id, _, operation = rest.rpartition("/")
+        if operation not in ("invoke", "invoke-with-response-stream", "converse", "converse-stream", "count-tokens"):
+            raise ServiceError("UnknownOperationException", "The requested operation is not recognized.", 404)
+        t0 = time.perf_counter()
+        resolved = resolve(unquote(raw_id), self.region)
+        model = resolved.model
+        if operation == "count-tokens":
+            self._count_tokens(h, request_id, model, body)
+            return
+        self._admit(model, resolved.profile_id)
+        try:
+            payload = json.loads(body or b"null")
+        except ValueError as exc:
+            raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
+        family = FAMILIES[model.family]
+        if operation in ("converse", "converse-stream"):
+            req = self._parse_converse(payload, model)
+        else:
+            if payload is None:
+                raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
+            req = family.parse(payload)
+        ctx = Context(model_id=model.model_id, request_id=request_id, input_tokens=count_tokens(req.prompt))
+        gen = generate(req.prompt, model.model_id, req.max_tokens, req.stop_sequences)
+        timing = self.latency.model_timing(model.family, model.model_id)
+        slow_ms = self._faults.slow_first_byte_ms
+        planned_ms = network_ms + slow_ms + timing.total_ms(gen.output_tokens)
+        simulated = ("x-sandbox-simulated-ms", f"{planned_ms:.3f}")
+        if operation in ("invoke", "converse"):
+            _sleep_until(t0 + (slow_ms + timing.total_ms(gen.output_tokens)) / 1000.0)
+            latency_ms = round((time.perf_counter() - t0) * 1000)
+            if operation == "invoke":
+                self._send_json(h, request_id, family.response(req, gen, ctx), [
+                    ("X-Amzn-Bedrock-Invocation-Latency", str(latency_ms)),
+                    ("X-Amzn-Bedrock-Input-Token-Count", str(ctx.input_tokens)),
+                    ("X-Amzn-Bedrock-Output-Token-Count", str(gen.output_tokens)),
+                    simulated,
+                ])
+            else:
+                self._send_json(h, request_id, self._converse_body(gen, ctx, latency_ms), [simulated])
+            return
+        stream = _Stream(h, request_id, [("X-Amzn-Bedrock-Content-Type", "application/json"), simulated]
+                         if operation == "invoke-with-response-stream" else [simulated])
+        self._stream(stream, operation, family, req, gen, ctx, t0, slow_ms, timing.ttft_ms, timing.tokens_per_second)
+
+    def _stream(self, stream: _Stream, operation: str, family: Family, req: ParsedRequest, gen: Generation,
+                ctx: Context, t0: float, slow_ms: float, ttft_ms: float, tps: float) -> None:
+        native = operation == "invoke-with-response-stream"
+        group = self.latency.group_tokens
+        tokens = gen.tokens
+        stream_error = self._faults.stream_errors.get(ctx.model_id)
+
+        def chunk(payload: dict) -> bytes:
+            raw = json.dumps(payload, separators=(",", ":")).encode()
+            return eventstream.event("chunk", {"bytes": base64.b64encode(raw).decode()})
+
+        def at(emitted: int) -> float:
+            return t0 + (slow_ms + ttft_ms + 1000.0 * emitted / tps) / 1000.0
+
+        pending = ([chunk(c) for c in family.stream_head(req, ctx)] if native
+                   else [eventstream.event("messageStart", {"role": "assistant"})])
+        first_byte_ms: int | None = None
+        emitted = 0
+        for start in range(0, len(tokens), group):
+            piece = tokens[start:start + group]
+            emitted += len(piece)
+            text = "".join(piece)
+            if native:
+                pending.extend(chunk(c) for c in family.stream_piece(req, text, emitted, ctx))
+            else:
+                pending.append(eventstream.event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": text}}))
+            _sleep_until(at(emitted))
+            if first_byte_ms is None:
+                first_byte_ms = round((time.perf_counter() - t0) * 1000)
+            stream.send(pending)
+            pending = []
+            if stream_error:
+                member = stream_member(stream_error)
+                stream.send([eventstream.exception(member, f"The sandbox injected a {stream_error} into this stream.")])
+                stream.end()
+                return
+        _sleep_until(at(emitted))
+        latency_ms = round((time.perf_counter() - t0) * 1000)
+        if first_byte_ms is None:
+            first_byte_ms = latency_ms
+        if native:
+            tail = family.stream_tail(req, gen, ctx)
+            tail[-1] = {**tail[-1], "amazon-bedrock-invocationMetrics": {
+                "inputTokenCount": ctx.input_tokens, "outputTokenCount": gen.output_tokens,
+                "invocationLatency": latency_ms, "firstByteLatency": first_byte_ms}}
+            pending.extend(chunk(c) for c in tail)
+        else:
+            pending.extend([
+                eventstream.event("contentBlockStop", {"contentBlockIndex": 0}),
+                eventstream.event("messageStop", {"stopReason": _CONVERSE_STOP[gen.stop]}),
+                eventstream.event("metadata", {"usage": _usage(ctx, gen), "metrics": {"latencyMs": latency_ms}}),
+            ])
+        stream.send(pending)
+        stream.end()
+
+    # -- Converse -------------------------------------------------------------------------
+
+    @staticmethod
+    def _parse_converse(payload: Any, model: CatalogModel) -> ParsedRequest:
+        if not isinstance(payload, dict):
+            raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
+        messages = payload.get("messages") or []
+        if not messages or not isinstance(messages, list) or not isinstance(messages[0], dict) \
+                or messages[0].get("role") != "user":
+            raise ServiceError("ValidationException", "A conversation must start with a user message. Try again "
+                                                      "with a conversation that starts with a user message.")
+        texts = [block.get("text", "") for block in payload.get("system") or [] if isinstance(block, dict)]
+        for message in messages:
+            content = message.get("content") if isinstance(message, dict) else None
+            if not isinstance(content, list) or not content:
+                raise ServiceError("ValidationException", "The content field in the Message object is empty. Add "
+                                                          "a ContentBlock object to the content field and try again.")
+            texts.extend(block.get("text", "") for block in content if isinstance(block, dict))
+        config = payload.get("inferenceConfig") or {}
+        max_tokens = config.get("maxTokens", DEFAULT_MAX_TOKENS[model.family])
+        return ParsedRequest("\n".join(t for t in texts if t), int(max_tokens), list(config.get("stopSequences") or []))
+
+    @staticmethod
+    def _converse_body(gen: Generation, ctx: Context, latency_ms: int) -> dict[str, Any]:
+        return {
+            "output": {"message": {"role": "assistant", "content": [{"text": gen.text}]}},
+            "stopReason": _CONVERSE_STOP[gen.stop],
+            "usage": _usage(ctx, gen),
+            "metrics": {"latencyMs": latency_ms},
+        }
+
+    def _count_tokens(self, h: _Handler, request_id: str, model: CatalogModel, body: bytes) -> None:
+        if model.family != "claude-messages":
+            raise ServiceError("ValidationException", "The provided model doesn't support counting tokens.")
+        try:
+            payload = json.loads(body or b"{}")
+            wanted = payload["input"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
+        if "invokeModel" in wanted:
+            try:
+                inner = json.loads(base64.b64decode(wanted["invokeModel"]["body"], validate=True))
+            except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+                raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
+            req = FAMILIES[model.family].parse(inner)
+        elif "converse" in wanted:
+            req = self._parse_converse(wanted["converse"] | {"inferenceConfig": {"maxTokens": 1}}, model)
+        else:
+            raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
+        self._send_json(h, request_id, {"inputTokens": count_tokens(req.prompt)})
+
+
+_CONVERSE_STOP = {"end": "end_turn", "length": "max_tokens", "stop": "stop_sequence"}
+
+
+def _usage(ctx: Context, gen: Generation) -> dict[str, int]:
+    return {"inputTokens": ctx.input_tokens, "outputTokens": gen.output_tokens,
+            "totalTokens": ctx.input_tokens + gen.output_tokens}
+
+
+def start_sandbox(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    no_delay: bool = False,
+    seed: int = 0,
+    faults: Faults | None = None,
+    *,
+    region: str = "us-east-1",
+) -> SandboxServer:
+    """Start the sandbox in background threads and return it (already accepting connections).
+
+    ``port=0`` picks free ports; ``port=N`` binds nat=N, vpce=N+1, cross-account=N+2, sts=N+3.
+    ``no_delay`` turns every simulated delay off (faults still apply).
+    """
+    return SandboxServer(host, port, no_delay=no_delay, seed=seed, faults=faults, region=region)
+
+
+__all__ = ["LISTENER_NAMES", "SandboxServer", "start_sandbox"]
