@@ -1,0 +1,634 @@
+"""Honest statistics for path comparisons, and the small aggregates the charts draw.
+
+Input everywhere is a samples frame as :meth:`workshop.store.Store.samples` returns it (one
+row per sample; ``path``, ``warmup``, ``cold``, ``retries``, ``error_code`` and the timing
+columns). What counts as a *measured* sample (see docs/statistics.md):
+
+* warm-up samples (``warmup``) are never in the statistics; the cold first call per path is
+  reported apart (``cold_client_ms``, and the "first call" bar of :func:`decomposition`);
+* failed samples (``error_code`` set) are counted (``errors``) and left out of latency;
+* retried samples (``retries > 0``, i.e. throttled and retried by botocore) are counted
+  (``retried``) and left out of latency too: their client time includes back-off sleeps,
+  which is the quota talking, not the path.
+
+Percentiles are linear-interpolated (numpy's default). Differences between paths are the
+difference of medians with a seeded percentile-bootstrap 95% interval; the bootstrap is
+drawn exactly through order statistics (docs/statistics.md), so it costs O(n log n)
+whatever the number of replicates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workshop import PATH_NAMES
+
+METRICS: tuple[str, ...] = ("client_ms", "overhead_ms", "server_ms", "ttft_ms", "tokens_per_s")
+"""The per-path statistics :func:`summarize` reports, in column order."""
+
+METRIC_LABELS: dict[str, str] = {
+    "client_ms": "client latency",
+    "overhead_ms": "overhead",
+    "server_ms": "server time",
+    "ttft_ms": "time to first token",
+    "tokens_per_s": "output tokens/s",
+    "credentials_ms": "credentials time",
+}
+
+# Short names for verdict sentences (PATH_LABELS are too long for a sentence).
+PATH_SHORT: dict[str, str] = {
+    "nat": "NAT",
+    "vpce": "PrivateLink",
+    "cross-account": "Cross-account",
+    "proxy": "Proxy",
+}
+
+P90_MIN_SAMPLES = 50
+P99_MIN_SAMPLES = 500
+MIN_SAMPLES_FOR_VERDICT = 5
+DEFAULT_N_BOOT = 4000
+CONFIDENCE = 0.95
+
+
+# --------------------------------------------------------------------------------------
+# Selecting samples
+
+
+def ordered_paths(paths: Iterable[str]) -> list[str]:
+    """Paths in walk-through order (nat, vpce, cross-account), then any others by name."""
+    present = list(dict.fromkeys(paths))
+    known = [p for p in PATH_NAMES if p in present]
+    return known + sorted(p for p in present if p not in PATH_NAMES)
+
+
+def with_derived(df: pd.DataFrame) -> pd.DataFrame:
+    """Add ``tokens_per_s`` (output tokens over Bedrock's own server time, so the path does
+    not change it) and ``retried`` (``retries > 0``) columns."""
+    return df.assign(tokens_per_s=_tokens_per_s(df), retried=_retries(df) > 0)
+
+
+def measured(df: pd.DataFrame) -> pd.DataFrame:
+    """The samples latency statistics use: not warm-up, succeeded, not retried."""
+    return with_derived(df)[_measured_mask(df)]
+
+
+def _tokens_per_s(df: pd.DataFrame) -> np.ndarray:
+    out_tokens = _floats(df, "output_tokens")
+    server_s = _floats(df, "server_ms") / 1000.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(server_s > 0, out_tokens / server_s, np.nan)
+
+
+def _retries(df: pd.DataFrame) -> np.ndarray:
+    if "retries" not in df.columns:
+        return np.zeros(len(df), dtype=np.int64)
+    return pd.to_numeric(df["retries"], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
+
+
+def _floats(df: pd.DataFrame, column: str) -> np.ndarray:
+    if column == "tokens_per_s" and column not in df.columns:
+        return _tokens_per_s(df)
+    if column not in df.columns:
+        return np.full(len(df), np.nan)
+    return pd.to_numeric(df[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def _measured_mask(df: pd.DataFrame) -> np.ndarray:
+    warm = df["warmup"].to_numpy(dtype=bool)
+    failed = df["error_code"].notna().to_numpy()
+    return ~warm & ~failed & (_retries(df) == 0)
+
+
+_EMPTY = np.empty(0, dtype="float64")
+_PREPARED_METRICS: tuple[str, ...] = (*METRICS, "credentials_ms")
+_COLD_FIELDS: tuple[str, ...] = ("client_ms", "overhead_ms", "server_ms", "credentials_ms")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A samples frame split per path once, so a page drawing every chart pays for it once.
+
+    ``values[path][metric]`` holds the measured values with NaN dropped; ``started_ns`` and
+    ``aligned`` keep every measured sample's start time (ns since the epoch) with its raw
+    metric values, for drift buckets. Every function here accepts a samples frame or one of
+    these (see :func:`prepare`).
+    """
+
+    paths: tuple[str, ...]
+    values: dict[str, dict[str, np.ndarray]]
+    started_ns: dict[str, np.ndarray]
+    aligned: dict[str, dict[str, np.ndarray]]
+    samples: dict[str, int]  # not warm-up: measured + failed + retried
+    errors: dict[str, int]
+    retried: dict[str, int]
+    cold: dict[str, dict[str, float]]  # the first call per path, when warm-up rows are present
+
+    def get(self, path: str, metric: str) -> np.ndarray:
+        """Measured values of ``metric`` on ``path`` (empty when none)."""
+        return self.values.get(path, {}).get(metric, _EMPTY)
+
+
+def prepare(df: pd.DataFrame | Prepared) -> Prepared:
+    """Split ``df`` per path once (warm-up, failed and retried samples set apart)."""
+    if isinstance(df, Prepared):
+        return df
+    path_arr = df["path"].astype(str).to_numpy()
+    warm = df["warmup"].to_numpy(dtype=bool)
+    failed = df["error_code"].notna().to_numpy()
+    retried = _retries(df) > 0
+    keep = ~warm & ~failed & ~retried
+    cold_mask = df["cold"].to_numpy(dtype=bool) if "cold" in df.columns else np.zeros(len(df), dtype=bool)
+    columns = {m: _floats(df, m) for m in _PREPARED_METRICS}
+    if "started_at" in df.columns and len(df):
+        started = pd.to_datetime(df["started_at"], utc=True).to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    else:
+        started = np.zeros(len(df), dtype=np.int64)
+    paths = tuple(ordered_paths(pd.unique(path_arr)))
+    prep = Prepared(paths, {}, {}, {}, {}, {}, {}, {})
+    groups = pd.Series(np.arange(len(df))).groupby(path_arr, sort=False).indices
+    for path in paths:
+        idx = groups[path]
+        not_warm = ~warm[idx]
+        prep.samples[path] = int(not_warm.sum())
+        prep.errors[path] = int((failed[idx] & not_warm).sum())
+        prep.retried[path] = int((retried[idx] & not_warm).sum())
+        good = idx[keep[idx]]
+        prep.values[path] = {}
+        for metric, col in columns.items():
+            v = col[good]
+            prep.values[path][metric] = v[~np.isnan(v)]
+        prep.started_ns[path] = started[good]
+        prep.aligned[path] = {m: columns[m][good] for m in METRICS}
+        first = idx[cold_mask[idx] & ~failed[idx]]
+        if len(first):
+            prep.cold[path] = {f: float(columns[f][first[0]]) for f in _COLD_FIELDS}
+    return prep
+
+
+# --------------------------------------------------------------------------------------
+# Per-path summary
+
+
+def summarize(df: pd.DataFrame | Prepared) -> pd.DataFrame:
+    """One row per path (index ``path``, walk-through order).
+
+    Columns: ``samples`` (measured + failed + retried, warm-up excluded), ``count`` (the
+    measured samples statistics use), ``errors``, ``retried``, ``cold_client_ms`` (the
+    first call, apart), then for each metric in :data:`METRICS` ``<metric>_p50``, ``_p90``,
+    ``_p99``, ``_mean``, ``_std``, and ``warnings`` (a list of plain-language sample-size
+    warnings).
+    """
+    prep = prepare(df)
+    rows: list[dict[str, object]] = []
+    for path in prep.paths:
+        count = len(prep.get(path, "client_ms"))
+        row: dict[str, object] = {
+            "path": path,
+            "samples": prep.samples[path],
+            "count": count,
+            "errors": prep.errors[path],
+            "retried": prep.retried[path],
+            "cold_client_ms": prep.cold.get(path, {}).get("client_ms", math.nan),
+        }
+        for metric in METRICS:
+            values = prep.get(path, metric)
+            if len(values):
+                p50, p90, p99 = (float(v) for v in np.percentile(values, [50, 90, 99]))
+                mean = float(values.mean())
+                std = float(values.std(ddof=1)) if len(values) > 1 else math.nan
+            else:
+                p50 = p90 = p99 = mean = std = math.nan
+            row.update(
+                {
+                    f"{metric}_p50": p50,
+                    f"{metric}_p90": p90,
+                    f"{metric}_p99": p99,
+                    f"{metric}_mean": mean,
+                    f"{metric}_std": std,
+                }
+            )
+        row["warnings"] = sample_size_warnings(count)
+        rows.append(row)
+    columns = ["path", "samples", "count", "errors", "retried", "cold_client_ms"]
+    columns += [f"{m}_{s}" for m in METRICS for s in ("p50", "p90", "p99", "mean", "std")]
+    columns.append("warnings")
+    return pd.DataFrame(rows, columns=columns).set_index("path")
+
+
+def sample_size_warnings(n: int) -> list[str]:
+    """Plain-language warnings for percentiles the sample count cannot support."""
+    warnings: list[str] = []
+    if n < P90_MIN_SAMPLES:
+        warnings.append(f"p90 from {n} samples is rough (needs about {P90_MIN_SAMPLES})")
+    if n < P99_MIN_SAMPLES:
+        warnings.append(f"p99 from {n} samples is rough (needs about {P99_MIN_SAMPLES})")
+    return warnings
+
+
+# --------------------------------------------------------------------------------------
+# Pairwise differences
+
+
+@dataclass(frozen=True)
+class Pairwise:
+    """Median of ``metric`` on path ``b`` minus path ``a``, with a bootstrap interval."""
+
+    metric: str
+    a: str
+    b: str
+    n_a: int
+    n_b: int
+    median_a: float
+    median_b: float
+    difference: float  # median_b - median_a
+    ci_low: float
+    ci_high: float
+    confidence: float = CONFIDENCE
+    n_boot: int = DEFAULT_N_BOOT
+
+    @property
+    def enough_samples(self) -> bool:
+        return min(self.n_a, self.n_b) >= MIN_SAMPLES_FOR_VERDICT
+
+    @property
+    def significant(self) -> bool:
+        """The interval excludes zero (and both paths have enough samples to say so)."""
+        return self.enough_samples and (self.ci_low > 0 or self.ci_high < 0)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "metric": self.metric,
+            "a": self.a,
+            "b": self.b,
+            "n_a": self.n_a,
+            "n_b": self.n_b,
+            "median_a": self.median_a,
+            "median_b": self.median_b,
+            "difference": self.difference,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "confidence": self.confidence,
+            "significant": self.significant,
+            "verdict": verdict(self),
+        }
+
+
+def bootstrap_medians(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """``n_boot`` bootstrap replicates of the median of ``values``, drawn exactly.
+
+    Resampling n values with replacement is the same as applying the empirical quantile
+    function to n uniforms, and the median of n uniforms has a known law: the m-th order
+    statistic of n uniforms is Beta(m, n - m + 1), and the next one lies above it like the
+    minimum of n - m uniforms. So each replicate needs two Beta draws and an index into
+    the sorted data instead of n random indices: same distribution, O(n log n) in total.
+    """
+    x = np.sort(np.asarray(values, dtype="float64"))
+    n = len(x)
+    if n == 0:
+        return np.full(n_boot, np.nan)
+    m = (n + 1) // 2
+    u_m = rng.beta(m, n - m + 1, size=n_boot)
+
+    def quantile(u: np.ndarray) -> np.ndarray:
+        # Empirical quantile function F^-1(u) = x[ceil(n u) - 1].
+        idx = np.ceil(u * n).astype(np.int64) - 1
+        return x[np.clip(idx, 0, n - 1)]
+
+    if n % 2:
+        return quantile(u_m)
+    u_next = u_m + (1.0 - u_m) * rng.beta(1, n - m, size=n_boot)
+    return (quantile(u_m) + quantile(u_next)) / 2.0
+
+
+def compare_two(
+    a_values: np.ndarray,
+    b_values: np.ndarray,
+    *,
+    metric: str,
+    a: str,
+    b: str,
+    rng: np.random.Generator,
+    n_boot: int = DEFAULT_N_BOOT,
+    confidence: float = CONFIDENCE,
+) -> Pairwise:
+    """Difference of medians (b - a) with a percentile-bootstrap interval."""
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    if len(a_values) == 0 or len(b_values) == 0:
+        lo = hi = diff = math.nan
+        med_a = float(np.median(a_values)) if len(a_values) else math.nan
+        med_b = float(np.median(b_values)) if len(b_values) else math.nan
+    else:
+        med_a = float(np.median(a_values))
+        med_b = float(np.median(b_values))
+        diff = med_b - med_a
+        boots = bootstrap_medians(b_values, n_boot, rng) - bootstrap_medians(a_values, n_boot, rng)
+        lo, hi = (float(v) for v in np.percentile(boots, [tail, 100.0 - tail]))
+    return Pairwise(
+        metric=metric,
+        a=a,
+        b=b,
+        n_a=len(a_values),
+        n_b=len(b_values),
+        median_a=med_a,
+        median_b=med_b,
+        difference=diff,
+        ci_low=lo,
+        ci_high=hi,
+        confidence=confidence,
+        n_boot=n_boot,
+    )
+
+
+def pairwise(
+    df: pd.DataFrame | Prepared,
+    metric: str = "overhead_ms",
+    *,
+    seed: int = 0,
+    n_boot: int = DEFAULT_N_BOOT,
+    confidence: float = CONFIDENCE,
+    paths: Sequence[str] | None = None,
+) -> list[Pairwise]:
+    """Every pair of paths (earlier path in walk-through order is the baseline ``a``).
+
+    Seeded: the same frame and seed give the same intervals.
+    """
+    prep = prepare(df)
+    names = ordered_paths(paths if paths is not None else prep.paths)
+    rng = np.random.default_rng(seed)
+    values = {p: prep.get(p, metric) for p in names}
+    out: list[Pairwise] = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            out.append(
+                compare_two(
+                    values[a],
+                    values[b],
+                    metric=metric,
+                    a=a,
+                    b=b,
+                    rng=rng,
+                    n_boot=n_boot,
+                    confidence=confidence,
+                )
+            )
+    return out
+
+
+def _ms(value: float) -> str:
+    value = abs(value)
+    return f"{value:.2f}" if value < 1 else f"{value:.1f}"
+
+
+def _samples_phrase(pair: Pairwise) -> str:
+    if pair.n_a == pair.n_b:
+        return f"{pair.n_a} samples per path"
+    return f"{pair.n_a} and {pair.n_b} samples"
+
+
+def path_label(path: str) -> str:
+    """Short path name for sentences and chart legends."""
+    return PATH_SHORT.get(path, path)
+
+
+def verdict(pair: Pairwise) -> str:
+    """One plain-language sentence a stakeholder can read.
+
+    "PrivateLink overhead is 3.1 ms lower than NAT (95% CI 2.4–3.9 ms)" when the interval
+    excludes zero, otherwise "no difference detectable ..." with the interval.
+    """
+    a, b = path_label(pair.a), path_label(pair.b)
+    what = METRIC_LABELS.get(pair.metric, pair.metric)
+    unit = "" if pair.metric == "tokens_per_s" else " ms"
+    pct = f"{pair.confidence * 100:.0f}%"
+    if not pair.enough_samples or math.isnan(pair.difference):
+        return (
+            f"{b} vs {a} {what}: too few samples to compare "
+            f"({_samples_phrase(pair)}; needs at least {MIN_SAMPLES_FOR_VERDICT} per path)"
+        )
+    if pair.significant:
+        direction = "lower" if pair.difference < 0 else "higher"
+        # Report the interval of the magnitude in the stated direction.
+        lo, hi = sorted((abs(pair.ci_low), abs(pair.ci_high)))
+        return (
+            f"{b} {what} is {_ms(pair.difference)}{unit} {direction} than {a} "
+            f"({pct} CI {_ms(lo)}–{_ms(hi)}{unit})"
+        )
+    return (
+        f"{b} vs {a} {what}: no difference detectable with {_samples_phrase(pair)} "
+        f"({pct} CI {pair.ci_low:+.2f} to {pair.ci_high:+.2f}{unit})"
+    )
+
+
+def verdicts(
+    df: pd.DataFrame | Prepared, metric: str = "overhead_ms", *, seed: int = 0, n_boot: int = DEFAULT_N_BOOT
+) -> list[str]:
+    """:func:`verdict` for every pair of paths."""
+    return [verdict(p) for p in pairwise(df, metric, seed=seed, n_boot=n_boot)]
+
+
+# --------------------------------------------------------------------------------------
+# Chart aggregates: a few hundred rows per path, whatever the run size.
+
+
+def ecdf(df: pd.DataFrame | Prepared, metric: str = "client_ms", *, max_points: int = 400) -> pd.DataFrame:
+    """Empirical CDF steps per path: columns ``path``, ``value``, ``fraction``.
+
+    At most ``max_points`` per path, chosen at evenly spaced ranks (always including the
+    minimum and maximum) so the curve's shape survives down-sampling.
+    """
+    prep = prepare(df)
+    parts: list[pd.DataFrame] = []
+    for path in prep.paths:
+        x = np.sort(prep.get(path, metric))
+        n = len(x)
+        if n == 0:
+            continue
+        ranks = np.unique(np.linspace(0, n - 1, num=min(n, max_points)).round().astype(np.int64))
+        parts.append(pd.DataFrame({"path": path, "value": x[ranks], "fraction": (ranks + 1) / n}))
+    if not parts:
+        return pd.DataFrame({"path": pd.Series(dtype=str), "value": [], "fraction": []})
+    return pd.concat(parts, ignore_index=True)
+
+
+def box_stats(df: pd.DataFrame | Prepared, metric: str = "overhead_ms") -> pd.DataFrame:
+    """Tukey box per path: ``q1``, ``median``, ``q3``, whiskers at the furthest samples
+    within 1.5 IQR, ``min``, ``max``, ``count`` and ``outliers`` (how many beyond)."""
+    prep = prepare(df)
+    rows = []
+    for path in prep.paths:
+        x = prep.get(path, metric)
+        if len(x) == 0:
+            continue
+        q1, med, q3 = np.percentile(x, [25, 50, 75])
+        iqr = q3 - q1
+        inside = x[(x >= q1 - 1.5 * iqr) & (x <= q3 + 1.5 * iqr)]
+        rows.append(
+            {
+                "path": path,
+                "count": len(x),
+                "min": float(x.min()),
+                "whisker_low": float(inside.min()),
+                "q1": float(q1),
+                "median": float(med),
+                "q3": float(q3),
+                "whisker_high": float(inside.max()),
+                "max": float(x.max()),
+                "outliers": len(x) - len(inside),
+            }
+        )
+    cols = ["path", "count", "min", "whisker_low", "q1", "median", "q3", "whisker_high", "max", "outliers"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def time_buckets(
+    df: pd.DataFrame | Prepared, metric: str = "client_ms", *, max_buckets: int = 120
+) -> pd.DataFrame:
+    """Latency over time (drift): equal-width time buckets shared by every path.
+
+    Columns ``path``, ``bucket_start`` (UTC), ``count``, ``p50``, ``p90``, ``mean``; at most
+    ``max_buckets`` rows per path. Shared bucket edges put every path's drift on one clock.
+    """
+    prep = prepare(df)
+    cols = ["path", "bucket_start", "count", "p50", "p90", "mean"]
+    parts = []
+    for path in prep.paths:
+        v = prep.aligned[path].get(metric, _EMPTY)
+        ok = ~np.isnan(v)
+        parts.append((path, prep.started_ns[path][ok], v[ok]))
+    stamps = [t for _, t, _ in parts if len(t)]
+    if not stamps:
+        return pd.DataFrame(columns=cols)
+    start = int(min(t.min() for t in stamps))
+    end = int(max(t.max() for t in stamps))
+    width = max(1, math.ceil((end - start + 1) / max_buckets))
+    frames = []
+    for path, t, v in parts:
+        if not len(t):
+            continue
+        grouped = pd.Series(v).groupby((t - start) // width, sort=True)
+        out = grouped.agg(["count", "mean", "median"])
+        out["p90"] = grouped.quantile(0.9)
+        out = out.rename(columns={"median": "p50"}).reset_index(names="bucket")
+        out.insert(0, "path", path)
+        out["bucket_start"] = pd.to_datetime(start + out["bucket"].to_numpy() * width, utc=True)
+        frames.append(out[cols])
+    return pd.concat(frames, ignore_index=True)
+
+
+DECOMPOSITION_COMPONENTS: tuple[str, ...] = ("credentials", "network overhead", "server")
+
+
+def decomposition(df: pd.DataFrame | Prepared) -> pd.DataFrame:
+    """Where the time goes, per path, as stacked-bar rows.
+
+    Columns ``path``, ``call`` ("typical call" or "first call"), ``component`` (one of
+    :data:`DECOMPOSITION_COMPONENTS`), ``ms``, ``order``. A typical call is the medians of
+    server time and overhead over the measured samples, plus credentials time averaged per
+    call (obtained once and cached, so close to zero: that is the lesson). The first call
+    is the cold sample as measured, when the frame includes warm-up rows. Medians of parts
+    do not add up exactly to the median total; the chart says "medians of each part".
+    """
+    prep = prepare(df)
+    rows: list[dict[str, object]] = []
+
+    def add(path: str, call: str, parts: Sequence[float]) -> None:
+        for order, (component, value) in enumerate(zip(DECOMPOSITION_COMPONENTS, parts, strict=True)):
+            ms = 0.0 if math.isnan(value) else float(value)
+            rows.append({"path": path, "call": call, "component": component, "ms": ms, "order": order})
+
+    def median(x: np.ndarray) -> float:
+        return float(np.median(x)) if len(x) else math.nan
+
+    for path in prep.paths:
+        over, server = prep.get(path, "overhead_ms"), prep.get(path, "server_ms")
+        if len(over) or len(server):
+            cred = prep.get(path, "credentials_ms")
+            add(
+                path, "typical call", (float(cred.mean()) if len(cred) else 0.0, median(over), median(server))
+            )
+        first = prep.cold.get(path)
+        if first:
+            add(path, "first call", (first["credentials_ms"], first["overhead_ms"], first["server_ms"]))
+    return pd.DataFrame(rows, columns=["path", "call", "component", "ms", "order"])
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the Compare page and the CLI show for one run, computed in one pass."""
+
+    summary: pd.DataFrame
+    pairs: dict[str, list[Pairwise]]  # metric -> pairs
+    ecdf: pd.DataFrame  # client_ms
+    box: pd.DataFrame  # overhead_ms
+    drift: pd.DataFrame  # client_ms over time
+    decomposition: pd.DataFrame
+
+    def verdicts(self, metric: str = "overhead_ms") -> list[str]:
+        return [verdict(p) for p in self.pairs.get(metric, [])]
+
+
+def analyse(
+    df: pd.DataFrame | Prepared,
+    *,
+    seed: int = 0,
+    n_boot: int = DEFAULT_N_BOOT,
+    pair_metrics: Sequence[str] = ("overhead_ms", "client_ms"),
+) -> Analysis:
+    """Summary, pairwise intervals and every chart aggregate (what the bench times)."""
+    prep = prepare(df)
+    return Analysis(
+        summary=summarize(prep),
+        pairs={m: pairwise(prep, m, seed=seed, n_boot=n_boot) for m in pair_metrics},
+        ecdf=ecdf(prep, "client_ms"),
+        box=box_stats(prep, "overhead_ms"),
+        drift=time_buckets(prep, "client_ms"),
+        decomposition=decomposition(prep),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Running statistics for live progress
+
+
+class RunningStats:
+    """Count, mean and median of a stream of values, cheap to update from a hot loop.
+
+    Not thread-safe on its own: the comparison engine updates and reads it under its lock.
+    The median is computed on demand (``np.median`` of the kept values, cached until the
+    next value), which costs O(n) once per progress refresh rather than per sample.
+    """
+
+    __slots__ = ("_cached_median", "_mean", "_values")
+
+    def __init__(self) -> None:
+        self._values: list[float] = []
+        self._mean = 0.0
+        self._cached_median: float | None = None
+
+    def add(self, value: float | None) -> None:
+        if value is None or not math.isfinite(value):
+            return
+        self._values.append(value)
+        self._mean += (value - self._mean) / len(self._values)
+        self._cached_median = None
+
+    @property
+    def count(self) -> int:
+        return len(self._values)
+
+    @property
+    def mean(self) -> float:
+        return self._mean if self._values else math.nan
+
+    @property
+    def median(self) -> float:
+        if not self._values:
+            return math.nan
+        if self._cached_median is None:
+            self._cached_median = float(np.median(np.asarray(self._values)))
+        return self._cached_median
