@@ -1,0 +1,7 @@
+"""Step 6 — Diagnostics: prove each path (DNS, TCP/TLS, identity, model access); generate policies."""
+
+from workshop.ui.diagnostics_view import diagnostics_page
+from workshop.ui.frame import page
+
+ctx = page("Diagnostics", step=6, icon="🩺")
+diagnostics_page(ctx)
