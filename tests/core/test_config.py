@@ -203,7 +203,7 @@ def test_unknown_path_names_the_known_ones() -> None:
 BAD_VALUES = [
     # (path body, key, bad value shown, expected wording)
     ("Region = us-east", "Region", "'us-east'", "us-east-1, eu-central-2 or us-gov-west-1"),
-    (f"RoleARN = arn:aws:iam::4444:role/x\nCredentialMode = assume-role", "RoleARN",
+    ("RoleARN = arn:aws:iam::4444:role/x\nCredentialMode = assume-role", "RoleARN",
      "'arn:aws:iam::4444:role/x'", "arn:aws[-cn|-us-gov]:iam::<12-digit account>:role/<path/name>"),
     ("EndpointURL = https://bedrock-runtime.us-west-2.amazonaws.com", "EndpointURL",
      "'https://bedrock-runtime.us-west-2.amazonaws.com'", "https://vpce-<id>-<suffix>.bedrock-runtime."),
