@@ -1,0 +1,144 @@
+"""workbench.py / paths.py: one client per path, created once, bound to the sandbox; clean shutdown."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from workshop.config import AccessPath, CredentialMode, default_config, parse_config
+from workshop.errors import ConfigError
+from workshop.paths import USER_AGENT_EXTRA, PathClient, client_config
+from workshop.workbench import Workbench
+
+HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+@pytest.fixture(scope="module")
+def bench() -> Iterator[Workbench]:
+    with Workbench.open(no_delay=True) as wb:
+        yield wb
+
+
+def test_no_config_opens_the_sandbox_with_three_loopback_paths(bench: Workbench) -> None:
+    assert bench.is_sandbox
+    assert list(bench.config.paths) == ["nat", "vpce", "cross-account"]
+    for path in bench.config.paths.values():
+        assert path.endpoint_url.startswith("http://127.0.0.1:")
+        assert path.credentials.sts_endpoint == bench.sandbox.sts_endpoint
+    assert len({p.endpoint_url for p in bench.config.paths.values()}) == 3
+
+
+def test_client_is_created_once_and_reused(bench: Workbench) -> None:
+    first = bench.client("nat")
+    assert bench.client("nat") is first
+    assert bench.client("nat").runtime is first.runtime
+
+
+def test_concurrent_first_use_builds_one_client(bench: Workbench) -> None:
+    got: list[PathClient] = []
+    barrier = threading.Barrier(8)
+
+    def grab() -> None:
+        barrier.wait()
+        got.append(bench.client("vpce"))
+
+    threads = [threading.Thread(target=grab) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(c) for c in got}) == 1
+
+
+def test_identity_per_path_shows_who_bedrock_sees(bench: Workbench) -> None:
+    assert bench.client("nat").identity().account == "111122223333"
+    cross = bench.client("cross-account").identity()
+    assert cross.account == "444455556666"
+    assert cross.arn.startswith("arn:aws:sts::444455556666:assumed-role/BedrockCrossAccountRole/")
+
+
+def test_cross_account_credentials_time_is_measured(bench: Workbench) -> None:
+    assert bench.client("cross-account").credentials_ms > 0
+
+
+def test_control_plane_client_lists_models(bench: Workbench) -> None:
+    models = bench.client("nat").control().list_foundation_models()["modelSummaries"]
+    assert any(m["modelId"] == HAIKU for m in models)
+
+
+def test_invocations_on_one_path_share_one_connection_pool(bench: Workbench) -> None:
+    client = bench.client("nat")
+    for _ in range(3):
+        result = bench.invoke("nat", HAIKU, {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 20,
+                                              "messages": [{"role": "user", "content": "hi"}]})
+        assert result.ok, result.error_message
+    # urllib3 keeps one pool per (scheme, host, port): every call reused the same one.
+    assert len(client.runtime._endpoint.http_session._manager.pools) == 1
+
+
+def test_invoke_delegates_to_invoke_and_returns_a_result(bench: Workbench) -> None:
+    body = {"messages": [{"role": "user", "content": [{"text": "What is 2+2?"}]}],
+            "inferenceConfig": {"maxTokens": 30}}
+    result = bench.invoke("cross-account", HAIKU, body, "converse")
+    assert result.ok and result.output_text
+    assert result.path == "cross-account" and result.api == "converse"
+
+
+def test_unknown_path_raises_config_error(bench: Workbench) -> None:
+    with pytest.raises(ConfigError, match="unknown path 'proxy'"):
+        bench.client("proxy")
+
+
+def test_misconfigured_path_raises_at_use_naming_the_field() -> None:
+    config = parse_config("[workshop]\nRegion = us-east-1\n[path nat]\nRoleARN = arn:aws:iam::1:role/x\n"
+                          "CredentialMode = assume-role\n", source="bad.ini")
+    wb = Workbench.open(config)
+    try:
+        with pytest.raises(ConfigError, match=r"bad.ini: \[path nat\] RoleARN"):
+            wb.client("nat")
+    finally:
+        wb.close()
+
+
+def test_close_stops_the_sandbox() -> None:
+    wb = Workbench.open(no_delay=True)
+    server = wb.sandbox
+    wb.client("nat")
+    wb.close()
+    assert wb.sandbox is None
+    import socket
+
+    with pytest.raises(OSError), socket.create_connection(("127.0.0.1", int(server.endpoints["nat"].rsplit(":", 1)[1])), timeout=1):
+        pass
+
+
+def test_sandbox_faults_from_the_config_reach_the_sandbox() -> None:
+    config = parse_config("[workshop]\nSandbox = true\n[sandbox]\nNoDelay = true\n"
+                          f"NotEnabled = {HAIKU}\n")
+    with Workbench.open(config) as wb:
+        body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5,
+                "messages": [{"role": "user", "content": "hi"}]}
+        result = wb.invoke("nat", HAIKU, body)
+    assert result.error_code == "AccessDeniedException"
+
+
+def test_client_config_fails_fast_retries_and_sizes_the_pool() -> None:
+    path = AccessPath("vpce", "vpce", "us-west-2", None, CredentialMode("instance"),
+                      proxy="http://127.0.0.1:3128", max_attempts=5, retry_mode="adaptive")
+    cfg = client_config(path, pool_size=64)
+    assert cfg.connect_timeout == 3.0 and cfg.read_timeout == 60.0
+    assert cfg.retries == {"mode": "adaptive", "max_attempts": 5}
+    assert cfg.max_pool_connections == 64
+    assert cfg.proxies == {"http": "http://127.0.0.1:3128", "https": "http://127.0.0.1:3128"}
+    assert cfg.user_agent_extra == USER_AGENT_EXTRA
+
+
+def test_public_endpoint_is_the_regional_runtime_url() -> None:
+    path = AccessPath("nat", "nat", "eu-central-2", None, CredentialMode("instance"))
+    assert path.runtime_endpoint == "https://bedrock-runtime.eu-central-2.amazonaws.com"
+
+
+def test_default_config_is_unbound_until_the_sandbox_starts() -> None:
+    assert all(p.endpoint_url is None for p in default_config().paths.values())
