@@ -104,6 +104,14 @@ def _open_workbench(fingerprint: str, _config: Any) -> Workbench:
     return workbench
 
 
+@st.cache_resource(show_spinner="Listing models…", ttl=300, max_entries=32)
+def _list_models(fingerprint: str, path: str, _workbench: Any) -> Any:
+    """The model catalog per (config, path), cached: the live part is a control-plane call."""
+    from workshop.catalog import list_models
+
+    return list_models(_workbench, path)
+
+
 @st.cache_resource(show_spinner=False)
 def _configure_logging(debug: bool) -> bool:
     """Install the redacting log filter once per process (per debug setting)."""
@@ -121,6 +129,7 @@ class Context:
 
     title: str
     step: int
+    status: Any = None  # the sidebar's status placeholder, redrawn by refresh()
 
     @property
     def config(self) -> WorkshopConfig:
@@ -143,6 +152,16 @@ class Context:
         chosen = state.get(state.CONFIG)
         config = self.config
         return _open_workbench(config_fingerprint(chosen), config)
+
+    def models(self, path: str) -> Any:
+        """The models ``path`` offers (``catalog.ModelList``; ``.notes`` says what is missing)."""
+        return _list_models(config_fingerprint(state.get(state.CONFIG)), path, self.workbench())
+
+    def refresh(self) -> None:
+        """Redraw the sidebar status after the page changed state (checklist, model)."""
+        if self.status is not None:
+            with self.status.container():
+                _status(self)
 
     def path_names(self) -> list[str]:
         """The access paths of the active config, in walk-through order."""
@@ -184,44 +203,76 @@ def page(title: str, step: int, icon: str = "🧭", *, heading: bool = True) -> 
     """Set up the page and draw the shared frame; call it first on every page."""
     st.set_page_config(page_title=f"{title} · Bedrock workshop", page_icon=icon, layout="wide")
     state.init()
-    ctx = Context(title=title, step=step)
+    _record_finished_invoke()
     chosen = state.get(state.CONFIG)
     _configure_logging(bool(getattr(chosen, "debug", False)))
-    _sidebar(ctx)
+    with st.sidebar:
+        st.markdown("**Bedrock access-path workshop**")
+        ctx = Context(title=title, step=step, status=st.empty())
+    ctx.refresh()
+    _links(ctx)
     if heading:
         st.title(f"{icon} {step}. {title}" if step > 1 else f"{icon} {title}")
+    for level, text in state.take_flash():
+        {"error": st.error, "warning": st.warning, "success": st.success}.get(level, st.info)(text)
     return ctx
 
 
-def _sidebar(ctx: Context) -> None:
-    """Mode badge, current choices, the checklist and links to every step."""
+def _record_finished_invoke() -> None:
+    """Move a finished step-4 job's result into state before the sidebar draws its checklist."""
+    job = state.get(state.INVOKE_JOB)
+    if job is None or job.running:
+        return
+    result = job.snapshot().result
+    if result is not None and result is not state.get(state.LAST_RESULT):
+        state.put(state.LAST_RESULT, result)
+        if result.ok:
+            state.put(state.INVOKED, True)
+
+
+def _status(ctx: Context) -> None:
+    """Mode badge, current choices and the checklist (inside the sidebar placeholder)."""
+    if ctx.is_sandbox:
+        st.badge("SANDBOX", icon="🧪", color="orange",
+                 help="A local, wire-compatible Bedrock emulator on 127.0.0.1: no AWS account needed.")
+        st.caption(sandbox_label())
+    else:
+        config = state.get(state.CONFIG)
+        region = getattr(config, "region", "?")
+        accounts = sorted({account for account, _arn in state.get(state.IDENTITY).values()})
+        account = ", ".join(accounts) if accounts else "account not checked yet"
+        st.badge("AWS", icon="☁️", color="blue")
+        st.caption(f"{account} · {region}")
+    path = state.get(state.PATH)
+    st.markdown(
+        f"**Path:** {PATH_LABELS.get(path, path)}  \n"
+        f"**Credentials:** {_credential_mode(ctx, path)}  \n"
+        f"**Model:** `{state.get(state.MODEL_ID) or 'not chosen'}`  \n"
+        f"**Config:** {state.get(state.CONFIG_LABEL)}"
+    )
+    st.markdown("**Progress**")
+    st.markdown("  \n".join(
+        f"{'✅' if done else '⬜'} {label}" for label, done in checklist(ctx)
+    ))
+
+
+def checklist(ctx: Context) -> list[tuple[str, bool]]:
+    """The walk-through's steps and whether each is done (the sandbox needs no setup)."""
+    items = []
+    for key, label in CHECKLIST:
+        done = bool(state.get(key))
+        if key == state.SETUP_DONE and ctx.is_sandbox and not done:
+            label, done = "Setup done (sandbox preselected)", True
+        items.append((label, done))
+    return items
+
+
+def _links(ctx: Context) -> None:
+    """Links to every step that exists (pages 5-7 land separately; never link a missing file)."""
     with st.sidebar:
-        st.markdown("**Bedrock access-path workshop**")
-        if ctx.is_sandbox:
-            st.badge("SANDBOX", icon="🧪", color="orange",
-                     help="A local, wire-compatible Bedrock emulator on 127.0.0.1: no AWS account needed.")
-            st.caption(sandbox_label())
-        else:
-            config = state.get(state.CONFIG)
-            region = getattr(config, "region", "?")
-            accounts = sorted({account for account, _arn in state.get(state.IDENTITY).values()})
-            account = ", ".join(accounts) if accounts else "account not checked yet"
-            st.badge("AWS", icon="☁️", color="blue")
-            st.caption(f"{account} · {region}")
-        path = state.get(state.PATH)
-        st.markdown(
-            f"**Path:** {PATH_LABELS.get(path, path)}  \n"
-            f"**Credentials:** {_credential_mode(ctx, path)}  \n"
-            f"**Model:** `{state.get(state.MODEL_ID) or 'not chosen'}`  \n"
-            f"**Config:** {state.get(state.CONFIG_LABEL)}"
-        )
-        st.markdown("**Progress**")
-        st.markdown("  \n".join(
-            f"{'✅' if state.get(key) else '⬜'} {label}" for key, label in CHECKLIST
-        ))
         st.divider()
         for info in PAGES:
-            if (ROOT / info.file).exists():  # pages 5-7 land separately; never link a missing file
+            if (ROOT / info.file).exists():
                 st.page_link(info.file, label=f"{info.step}. {info.label}", icon=info.icon,
                              disabled=info.step == ctx.step)
 

@@ -33,8 +33,8 @@ PATH_TESTS = "path_tests"
 """path name -> last "test this path" outcome (``workshop.ui.widgets.PathTest``)."""
 IDENTITY = "identity"
 """path name -> (account, arn) seen by the last successful test; the sidebar shows the account."""
-SETUP_FORM = "setup_form"
-"""path name -> dict of the Setup form's field values (kept so nothing typed is lost)."""
+FORM_PREFIX = "setup:"
+"""Setup's form fields live under ``setup:<path>:<field>`` (see :func:`form_key`)."""
 
 # --- what the participant chose (steps 3-4) ----------------------------------------
 PATH = "path"
@@ -49,7 +49,8 @@ BODY_FAMILY = "body_family"
 """Model family ``BODY_TEXT`` was templated for; a family change reloads the template."""
 BODY_VALID = "body_valid"
 """Whether ``BODY_TEXT`` validated for the chosen model family on the last run."""
-CODE_VIEW = "code_view"
+BODY_ERROR = "body_error"
+"""The ``TemplateError`` of the last validation (None when the body is valid)."""
 
 # --- results (step 4 onwards) -----------------------------------------------------------
 INVOKE_JOB = "invoke_job"
@@ -61,6 +62,9 @@ INVOKED = "invoked"
 COMPARED = "compared"
 """True once a comparison run finished (set by the Compare page; checklist step)."""
 
+FLASH = "flash"
+"""Messages set by widget callbacks, shown once under the page title: (level, text) pairs."""
+
 _DEFAULTS: dict[str, Callable[[], Any]] = {
     CONFIG: lambda: None,
     CONFIG_LABEL: lambda: "built-in sandbox",
@@ -71,7 +75,7 @@ _DEFAULTS: dict[str, Callable[[], Any]] = {
     SETUP_DONE: lambda: False,
     PATH_TESTS: dict,
     IDENTITY: dict,
-    SETUP_FORM: dict,
+    FLASH: list,
     PATH: lambda: "nat",
     MODEL_ID: lambda: None,
     MODEL_CHOSEN: lambda: False,
@@ -79,7 +83,7 @@ _DEFAULTS: dict[str, Callable[[], Any]] = {
     BODY_TEXT: lambda: None,
     BODY_FAMILY: lambda: None,
     BODY_VALID: lambda: False,
-    CODE_VIEW: lambda: "boto3",
+    BODY_ERROR: lambda: None,
     INVOKE_JOB: lambda: None,
     LAST_RESULT: lambda: None,
     INVOKED: lambda: False,
@@ -123,6 +127,23 @@ def put(key: str, value: Any) -> None:
     if key not in _DEFAULTS:
         raise KeyError(f"unknown console state key {key!r}; add it to workshop/ui/state.py")
     st.session_state[key] = value
+
+
+def form_key(path: str | None, name: str) -> str:
+    """The session key of one Setup form field (``path`` None for config-wide fields)."""
+    return f"{FORM_PREFIX}{path}:{name}" if path else f"{FORM_PREFIX}{name}"
+
+
+def flash(level: str, text: str) -> None:
+    """Queue a message for the next render (callbacks run before the page draws)."""
+    get(FLASH).append((level, text))
+
+
+def take_flash() -> list[tuple[str, str]]:
+    """The queued messages, emptied (each is shown once)."""
+    messages = list(get(FLASH))
+    put(FLASH, [])
+    return messages
 
 
 def reset_results() -> None:

@@ -8,10 +8,16 @@ from the canonical value before the widget is created, and copied back by ``on_c
 
 from __future__ import annotations
 
+import socket
+import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import streamlit as st
+
+from workshop.ui import state
 
 WIDGET_PREFIX = "w:"
 
@@ -81,3 +87,690 @@ def fmt_ms(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.0f} ms" if value >= 100 else f"{value:,.1f} ms"
+
+
+# --- Setup form <-> WorkshopConfig -------------------------------------------------------
+
+SECRET_FIELDS: tuple[str, ...] = ("access_key", "secret_key", "external_id")
+"""Write-only fields: the widget starts empty (a masked hint shows what is stored) so the
+clear value is never sent back to the browser; an empty field keeps the stored value."""
+
+PATH_FIELDS: tuple[str, ...] = (
+    "endpoint_url", "kind", "role_arn", "external_id", "session_name", "profile",
+    "access_key", "secret_key", "sts_endpoint",
+)
+
+
+def seed_form(config: Any) -> None:
+    """Copy ``config`` into the Setup form's state (overwriting what was there)."""
+    st.session_state[state.form_key(None, "region")] = config.region
+    for name, path in config.paths.items():
+        creds = path.credentials
+        values = {
+            "endpoint_url": path.endpoint_url or "",
+            "kind": creds.kind,
+            "role_arn": creds.role_arn or "",
+            "session_name": creds.session_name or "",
+            "profile": creds.profile or "",
+            "sts_endpoint": creds.sts_endpoint or "",
+        }
+        for field_name in PATH_FIELDS:
+            value = "" if field_name in SECRET_FIELDS else values[field_name]
+            st.session_state[state.form_key(name, field_name)] = value
+
+
+def stored_hint(config: Any, path: str, field_name: str) -> str:
+    """What is stored for a write-only field, masked (``AKIA…MPLE``), for its placeholder."""
+    from workshop.secrets import mask
+
+    try:
+        value = getattr(config.paths[path].credentials, field_name)
+    except (KeyError, AttributeError):
+        value = None
+    return f"stored: {mask(value)} — type to replace" if value else "not set"
+
+
+def config_from_form(config: Any) -> Any:
+    """A new config: ``config`` with the Setup form's values, checked like a loaded file.
+
+    The result goes through the same parser as a file on disk, so a bad field gives the
+    same message (section, key, fix) and lands in ``config.problems``.
+    """
+    from dataclasses import replace
+
+    from workshop.config import dump_config, parse_config
+
+    def form(path: str | None, name: str) -> str:
+        return str(st.session_state.get(state.form_key(path, name)) or "").strip()
+
+    region = form(None, "region") or config.region
+    paths = {}
+    for name, path in config.paths.items():
+        creds = path.credentials
+        secrets = {f: form(name, f) or getattr(creds, f) for f in SECRET_FIELDS}
+        new_creds = replace(
+            creds,
+            kind=form(name, "kind") or creds.kind,
+            role_arn=form(name, "role_arn") or None,
+            session_name=form(name, "session_name") or creds.session_name,
+            profile=form(name, "profile") or None,
+            sts_endpoint=form(name, "sts_endpoint") or None,
+            **secrets,
+        )
+        paths[name] = replace(
+            path,
+            region=region if path.region == config.region else path.region,
+            endpoint_url=form(name, "endpoint_url") or None,
+            credentials=new_creds,
+        )
+    edited = replace(config, paths=paths, region=region)
+    if config.sandbox:
+        # The sandbox binds endpoints itself when it starts; keep them unbound here.
+        edited = replace(edited, paths={n: replace(p, endpoint_url=None, control_endpoint_url=None)
+                                        for n, p in edited.paths.items()})
+    text = dump_config(edited, encrypt=False)  # in memory only: parsed straight back
+    checked = parse_config(text, source="Setup form")
+    return replace(checked, source=config.source if config.source else "Setup form")
+
+
+# --- "test this path" --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PathTest:
+    """The outcome of Setup's "test this path": who we are on it, and can we reach it."""
+
+    path: str
+    ok: bool
+    account: str | None = None
+    arn: str | None = None
+    identity_error: str | None = None
+    endpoint: str = ""
+    connect_ms: float | None = None
+    reach_error: str | None = None
+
+    @property
+    def summary(self) -> str:
+        if self.ok:
+            return f"{self.path}: signed in as {self.arn} and reached {self.endpoint} in {fmt_ms(self.connect_ms)}"
+        return "; ".join(e for e in (self.identity_error, self.reach_error) if e)
+
+
+def _tcp_connect_ms(url: str, timeout: float) -> float:
+    """TCP connect time to the endpoint's host (reachability, no request is sent)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    start = time.perf_counter()
+    with socket.create_connection((parts.hostname, port), timeout=timeout):
+        return (time.perf_counter() - start) * 1000
+
+
+def check_path(workbench: Any, name: str) -> PathTest:
+    """Identity (STS GetCallerIdentity with the path's credentials) and TCP reachability.
+
+    Each failure becomes a one-line message with its fix; nothing raises, so Setup can
+    show both halves of the answer.
+    """
+    from workshop.errors import WorkshopError
+    from workshop.secrets import redact
+
+    account = arn = identity_error = reach_error = None
+    connect_ms = None
+    endpoint = ""
+    try:
+        client = workbench.client(name)
+        endpoint = client.path.runtime_endpoint
+        identity = client.identity()
+        account, arn = identity.account, identity.arn
+    except WorkshopError as err:
+        identity_error = str(err)
+    except Exception as err:  # botocore's own errors: shown redacted, with the usual fix
+        identity_error = (f"identity check failed: {redact(str(err))} — check the credential mode "
+                          "and its fields above")
+    if not endpoint:
+        try:
+            endpoint = workbench.config.path(name).runtime_endpoint
+        except WorkshopError as err:
+            reach_error = reach_error or str(err)
+    if endpoint and reach_error is None:
+        try:
+            timeout = workbench.config.paths[name].connect_timeout
+            connect_ms = _tcp_connect_ms(endpoint, timeout)
+        except OSError as err:
+            reach_error = (f"cannot reach {endpoint} ({err.strerror or type(err).__name__}) — check the endpoint "
+                           "URL, DNS (private DNS for a VPC endpoint), routes and security groups")
+    ok = identity_error is None and reach_error is None
+    return PathTest(name, ok, account, arn, identity_error, endpoint, connect_ms, reach_error)
+
+
+def show_path_test(result: PathTest | None) -> None:
+    """Pass/fail of "test this path", each failure with its fix."""
+    if result is None:
+        return
+    if result.ok:
+        st.success(f"✅ {result.summary}")
+        return
+    if result.identity_error:
+        st.error(f"Identity: {result.identity_error}")
+    elif result.arn:
+        st.success(f"Identity: {result.arn}")
+    if result.reach_error:
+        st.error(f"Reachability: {result.reach_error}")
+    elif result.connect_ms is not None:
+        st.success(f"Reachability: {result.endpoint} answered in {fmt_ms(result.connect_ms)}")
+
+
+# --- Setup actions (widget callbacks: they run before the page draws) ---------------------
+
+
+def credential_label(kind: str) -> str:
+    """A credential mode with what it means, for the picker."""
+    from workshop.config import CREDENTIAL_MODE_LABELS
+
+    return f"{kind} — {CREDENTIAL_MODE_LABELS.get(kind, kind)}"
+
+
+def bound_endpoint(ctx: Any, name: str) -> str:
+    """The URL a path's runtime client calls (the sandbox listener in sandbox mode)."""
+    from workshop.errors import WorkshopError
+
+    try:
+        if ctx.is_sandbox:
+            return ctx.workbench().config.paths[name].runtime_endpoint
+        return ctx.config.paths[name].runtime_endpoint
+    except (WorkshopError, KeyError):
+        return "https://bedrock-runtime.<region>.amazonaws.com"
+
+
+def ensure_form(config: Any) -> None:
+    """Seed the Setup form from ``config`` the first time Setup is shown in a session."""
+    if state.form_key(None, "region") not in st.session_state:
+        seed_form(config)
+
+
+def _key_file() -> str | None:
+    return str(state.get(state.KEY_FILE) or "").strip() or None
+
+
+def adopt_config(config: Any, label: str) -> None:
+    """Make ``config`` the session's config and reset what depended on the old one."""
+    state.put(state.CONFIG, config)
+    state.put(state.CONFIG_LABEL, label)
+    state.put(state.CONFIG_PROBLEMS, list(config.warnings))
+    state.put(state.PATH_TESTS, {})
+    state.put(state.IDENTITY, {})
+    state.put(state.SETUP_DONE, True)
+    if state.get(state.PATH) not in config.paths:
+        state.put(state.PATH, config.default_path if config.default_path in config.paths else next(iter(config.paths)))
+    if config.default_model and not state.get(state.MODEL_CHOSEN):
+        state.put(state.MODEL_ID, config.default_model)
+    state.reset_results()
+    seed_form(config)
+
+
+def load_from_disk() -> None:
+    """Load the config file named in Setup (new or original format, encrypted or plain)."""
+    from pathlib import Path
+
+    from workshop.config import load_config
+    from workshop.errors import WorkshopError
+
+    path = str(state.get(state.CONFIG_FILE) or "").strip()
+    if not path:
+        state.flash("error", "Config file: enter the path of a config file — or upload one")
+        return
+    try:
+        config = load_config(Path(path).expanduser(), key_file=_key_file())
+    except WorkshopError as err:
+        state.flash("error", str(err))
+        return
+    adopt_config(config, Path(path).name)
+    state.flash("success", _loaded_message(config, Path(path).name))
+
+
+def load_upload() -> None:
+    """Load the uploaded config (same parser as a file on disk)."""
+    from workshop.config import parse_config
+    from workshop.errors import WorkshopError
+
+    uploaded = st.session_state.get(widget_key("config_upload"))
+    if uploaded is None:
+        return
+    try:
+        text = uploaded.getvalue().decode("utf-8")
+    except UnicodeDecodeError:
+        state.flash("error", f"{uploaded.name}: not a text file — upload the .properties / .ini config itself")
+        return
+    try:
+        config = parse_config(text, source=uploaded.name, key_file=_key_file())
+    except WorkshopError as err:
+        state.flash("error", str(err))
+        return
+    adopt_config(config, uploaded.name)
+    state.flash("success", _loaded_message(config, uploaded.name))
+
+
+def _loaded_message(config: Any, label: str) -> str:
+    mode = "sandbox" if config.sandbox else f"AWS, region {config.region}"
+    text = f"Loaded {label}: {mode}, paths {', '.join(config.paths)}, {len(config.models)} models."
+    if config.problems:
+        text += f" {len(config.problems)} problem(s) listed below."
+    return text
+
+
+def use_sandbox() -> None:
+    """Back to the built-in sandbox (nothing configured)."""
+    from workshop.config import default_config
+
+    adopt_config(default_config(), "built-in sandbox")
+    state.put(state.CONFIG, None)  # None is "the built-in sandbox": shares the cached workbench
+    state.flash("success", "Using the built-in sandbox.")
+
+
+def apply_form(ctx: Any, *, quiet: bool = False) -> bool:
+    """Turn the Setup form into the session's config; False (and a message) when it is wrong."""
+    from workshop.errors import WorkshopError
+    from workshop.ui.frame import config_fingerprint
+
+    current = ctx.config
+    try:
+        edited = config_from_form(current)
+    except WorkshopError as err:
+        state.flash("error", str(err))
+        return False
+    if config_fingerprint(edited) != config_fingerprint(current):
+        label = state.get(state.CONFIG_LABEL)
+        adopt_config(edited, label if label.endswith("(edited)") else f"{label} (edited)")
+        if not quiet:
+            state.flash("success", "Applied." + (f" {len(edited.problems)} problem(s) listed above."
+                                                 if edited.problems else ""))
+    else:
+        state.put(state.SETUP_DONE, True)
+        if not quiet:
+            state.flash("success", "Nothing changed; the config is as shown.")
+    return True
+
+
+def test_path_action(ctx: Any, name: str) -> None:
+    """Apply the form, then check identity and reachability of path ``name``."""
+    if not apply_form(ctx, quiet=True):
+        return
+    result = check_path(ctx.workbench(), name)
+    tests = dict(state.get(state.PATH_TESTS))
+    tests[name] = result
+    state.put(state.PATH_TESTS, tests)
+    if result.ok:
+        identity = dict(state.get(state.IDENTITY))
+        identity[name] = (result.account, result.arn)
+        state.put(state.IDENTITY, identity)
+        state.put(state.SETUP_DONE, True)
+
+
+def save_action(ctx: Any) -> None:
+    """Apply the form and save the config with every secret encrypted."""
+    from pathlib import Path
+
+    from workshop.config import save_config
+    from workshop.errors import WorkshopError
+    from workshop.secrets import load_keyring
+
+    target = str(state.get(state.SAVE_FILE) or "").strip()
+    if not target:
+        state.flash("error", "Save to: enter a file path for the encrypted config")
+        return
+    if not apply_form(ctx, quiet=True):
+        return
+    try:
+        written = save_config(ctx.config, Path(target).expanduser(), encrypt=True, key_file=_key_file())
+        source = load_keyring(_key_file()).source
+    except WorkshopError as err:
+        state.flash("error", str(err))
+        return
+    except OSError as err:
+        state.flash("error", f"Save to: cannot write {target} ({err.strerror}) — choose a writable folder")
+        return
+    state.flash("success", f"Saved {written} with its secrets encrypted (key: {source}).")
+
+
+# --- step 3: model, request body, "view as code" --------------------------------------------
+
+
+def model_label(info: Any) -> str:
+    """A catalog entry for the picker: label, family and the inference-profile hint."""
+    text = f"{info.label} · {info.family}"
+    if info.needs_profile and info.profile_id:
+        text += f" · via inference profile {info.profile_id}"
+    elif info.profile_id and info.profile_id == info.model_id:
+        text += " · inference profile"
+    return text
+
+
+def revalidate_body() -> None:
+    """Validate the editor's text for the chosen family; store valid/err for the checklist."""
+    from workshop.errors import TemplateError
+    from workshop.prompts import parse_body
+
+    text, family = state.get(state.BODY_TEXT), state.get(state.BODY_FAMILY)
+    if not text or not family:
+        state.put(state.BODY_VALID, False)
+        state.put(state.BODY_ERROR, None)
+        return
+    try:
+        parse_body(text, family, "invoke")
+    except TemplateError as err:
+        state.put(state.BODY_VALID, False)
+        state.put(state.BODY_ERROR, err)
+    else:
+        state.put(state.BODY_VALID, True)
+        state.put(state.BODY_ERROR, None)
+
+
+def sync_template(models: Sequence[Any]) -> None:
+    """Load the chosen model family's template when the family changed (edits kept otherwise)."""
+    from workshop.catalog import family_of
+    from workshop.prompts import template_text
+
+    model_id = state.get(state.MODEL_ID)
+    if not model_id:
+        return
+    family = family_of(model_id, models)
+    if family != state.get(state.BODY_FAMILY) or not state.get(state.BODY_TEXT):
+        previous = state.get(state.BODY_FAMILY)
+        state.put(state.BODY_TEXT, template_text(family))
+        state.put(state.BODY_FAMILY, family)
+        if previous:
+            state.flash("info", f"Loaded the {family} template (the {previous} body does not fit this model).")
+    revalidate_body()
+
+
+def choose_model(models: Sequence[Any]) -> None:
+    """Model picker callback: the participant chose; reload the template if needed."""
+    state.put(state.MODEL_CHOSEN, True)
+    sync_template(models)
+
+
+def reset_body() -> None:
+    """Back to the family's template."""
+    from workshop.prompts import template_text
+
+    family = state.get(state.BODY_FAMILY)
+    if family:
+        state.put(state.BODY_TEXT, template_text(family))
+        revalidate_body()
+
+
+def show_body_status() -> None:
+    """Valid, or the error with line/column and the offending line under a caret."""
+    err = state.get(state.BODY_ERROR)
+    if state.get(state.BODY_VALID):
+        st.success(f"Valid {state.get(state.BODY_FAMILY)} request body.", icon="✅")
+        return
+    if err is None:
+        return
+    st.error(str(err), icon="⚠️")
+    line, column = getattr(err, "line", None), getattr(err, "column", None)
+    text = state.get(state.BODY_TEXT) or ""
+    if line:
+        lines = text.splitlines() or [""]
+        shown = lines[min(line, len(lines)) - 1]
+        st.code(f"{line:>4} | {shown}\n     | {' ' * max((column or 1) - 1, 0)}^", language=None)
+    for problem in getattr(err, "problems", None) or []:
+        st.markdown(f"- {problem}")
+
+
+def request_for(api: str) -> dict:
+    """The validated body for ``api``: the family's own for invoke, Converse's for converse.
+
+    Raises TemplateError (the editor shows where) when the body is not valid.
+    """
+    from workshop.prompts import parse_body, to_converse
+
+    family = state.get(state.BODY_FAMILY)
+    body = parse_body(state.get(state.BODY_TEXT) or "", family, "invoke")
+    return to_converse(body, family) if api.startswith("converse") else body
+
+
+_CALLS = {
+    "invoke": ("invoke_model", "invoke-model"),
+    "invoke-stream": ("invoke_model_with_response_stream", "invoke-model-with-response-stream"),
+    "converse": ("converse", "converse"),
+    "converse-stream": ("converse_stream", "converse-stream"),
+}
+
+
+def _session_lines(path: Any, sandbox: bool) -> list[str]:
+    """How the snippet gets credentials for the path's mode; no secret is ever written out."""
+    creds = path.credentials
+    lines: list[str] = []
+    if sandbox:
+        lines.append("# Sandbox: export AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY = AWS's documented example")
+        lines.append("# pair (docs/console.md); the sandbox accepts only those keys.")
+    if creds.kind == "profile":
+        lines.append(f'session = boto3.Session(profile_name="{creds.profile or "<profile>"}")')
+    elif creds.kind == "access-keys":
+        lines.append("# Long-lived keys come from the environment, never from code (discouraged mode).")
+        lines.append("session = boto3.Session()  # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")
+    else:
+        lines.append("session = boto3.Session()  # default chain: instance role, env, ~/.aws")
+    if creds.kind in ("assume-role", "access-keys"):
+        sts_args = f'"sts", region_name="{path.region}"'
+        if creds.sts_endpoint:
+            sts_args += f', endpoint_url="{creds.sts_endpoint}"'
+        ext = ', ExternalId=os.environ["WORKSHOP_EXTERNAL_ID"]' if creds.external_id else ""
+        lines += [
+            f"sts = session.client({sts_args})",
+            "creds = sts.assume_role(",
+            f'    RoleArn="{creds.role_arn or "<role ARN>"}", RoleSessionName="{creds.session_name}"{ext},',
+            ')["Credentials"]',
+            "session = boto3.Session(",
+            '    aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],',
+            '    aws_session_token=creds["SessionToken"],',
+            ")",
+        ]
+    return lines
+
+
+def boto3_snippet(path: Any, model_id: str, body: dict, api: str, *, sandbox: bool) -> str:
+    """The equivalent boto3 program for ``path`` (endpoint, region, model, body; no secrets)."""
+    import json
+
+    method = _CALLS[api][0]
+    endpoint = path.endpoint_url
+    client_args = f'"bedrock-runtime", region_name="{path.region}"'
+    if endpoint:
+        client_args += f', endpoint_url="{endpoint}"'
+    lines = ["import json", *(["import os"] if path.credentials.external_id else []), "", "import boto3", ""]
+    lines += _session_lines(path, sandbox)
+    lines += [f"client = session.client({client_args})", ""]
+    lines.append("body = " + json.dumps(body, indent=4, ensure_ascii=False))
+    if api == "invoke":
+        lines += [f'response = client.{method}(modelId="{model_id}", body=json.dumps(body))',
+                  'print(json.loads(response["body"].read()))']
+    elif api == "invoke-stream":
+        lines += [f'response = client.{method}(modelId="{model_id}", body=json.dumps(body))',
+                  'for event in response["body"]:',
+                  '    print(json.loads(event["chunk"]["bytes"]))']
+    elif api == "converse":
+        lines += [f'response = client.{method}(modelId="{model_id}", **body)',
+                  'print(response["output"]["message"]["content"][0]["text"])']
+    else:
+        lines += [f'response = client.{method}(modelId="{model_id}", **body)',
+                  'for event in response["stream"]:',
+                  '    if "contentBlockDelta" in event:',
+                  '        print(event["contentBlockDelta"]["delta"].get("text", ""), end="", flush=True)']
+    return "\n".join(lines) + "\n"
+
+
+def cli_command(path: Any, model_id: str, body: dict, api: str, *, sandbox: bool) -> str:
+    """The equivalent AWS CLI commands (a body file, then the call); no secrets."""
+    import json
+
+    creds = path.credentials
+    lines: list[str] = []
+    if sandbox:
+        lines.append("# Sandbox: export AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY = AWS's documented example pair")
+    if api.endswith("-stream"):
+        lines.append("# The AWS CLI does not print event streams: this is the non-streaming equivalent.")
+    common = f"--region {path.region}"
+    if creds.kind == "profile":
+        common += f" --profile {creds.profile or '<profile>'}"
+    if creds.kind in ("assume-role", "access-keys"):
+        sts = f" --endpoint-url {creds.sts_endpoint}" if creds.sts_endpoint else ""
+        ext = ' --external-id "$WORKSHOP_EXTERNAL_ID"' if creds.external_id else ""
+        lines += [
+            "# Temporary credentials for the role (read into the environment, never written to a file):",
+            f"read AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN < <(aws sts assume-role{sts} "
+            f"--region {path.region} \\",
+            f"    --role-arn {creds.role_arn or '<role ARN>'} --role-session-name {creds.session_name}{ext} \\",
+            "    --query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text)",
+            "export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN",
+        ]
+    endpoint = f" \\\n    --endpoint-url {path.endpoint_url}" if path.endpoint_url else ""
+    if api.startswith("converse"):
+        request = {"modelId": model_id, **body}
+        lines += ["cat > request.json <<'EOF'", json.dumps(request, indent=2, ensure_ascii=False), "EOF",
+                  f"aws bedrock-runtime converse {common}{endpoint} \\\n    --cli-input-json file://request.json"]
+    else:
+        lines += ["cat > body.json <<'EOF'", json.dumps(body, indent=2, ensure_ascii=False), "EOF",
+                  f"aws bedrock-runtime invoke-model {common}{endpoint} \\\n    --model-id {model_id} "
+                  "--body fileb://body.json response.json",
+                  "cat response.json"]
+    return "\n".join(lines) + "\n"
+
+
+def code_path(ctx: Any, name: str) -> Any:
+    """The path as the code should show it: the sandbox's bound listener, else the config's."""
+    return (ctx.workbench().config if ctx.is_sandbox else ctx.config).path(name)
+
+
+# --- step 4: invoke and its result ------------------------------------------------------------
+
+
+def _participant() -> str:
+    """Who the facilitator's quota and invocation log attribute console calls to."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "participant"
+
+
+def start_invoke(ctx: Any) -> None:
+    """Invoke button callback: start the call in a worker thread (the page stays live)."""
+    from workshop.errors import WorkshopError
+    from workshop.ui.runner import Job
+
+    path, model_id, api = state.get(state.PATH), state.get(state.MODEL_ID), state.get(state.API)
+    try:
+        body = request_for(api)
+        workbench = ctx.workbench()
+    except WorkshopError as err:
+        state.flash("error", str(err))
+        return
+    participant = _participant()
+
+    def work(job: Job) -> Any:
+        # Worker thread: no st.* here; streamed text goes to the job under its lock.
+        return workbench.invoke(path, model_id, body, api, on_text=job.append_text, participant=participant)
+
+    state.put(state.LAST_RESULT, None)
+    state.put(state.INVOKE_JOB, Job(work, name=f"invoke-{path}").start())
+
+
+def cancel_invoke() -> None:
+    """Stop waiting for the answer (the call itself ends on its own read timeout)."""
+    job = state.get(state.INVOKE_JOB)
+    if job is not None:
+        job.cancel()
+
+
+def timing_chart(result: Any) -> Any:
+    """A stacked bar: credentials + network overhead + server time = what the participant waited."""
+    import altair as alt
+    import pandas as pd
+
+    parts = [("credentials", result.credentials_ms), ("network + SDK overhead", result.overhead_ms),
+             ("server (model) time", result.server_ms)]
+    if result.server_ms is None:  # no server figure (an error): show the whole client time
+        parts = [("credentials", result.credentials_ms), ("client total", result.client_ms)]
+    data = pd.DataFrame([{"part": p, "ms": float(v or 0.0), "order": i} for i, (p, v) in enumerate(parts)])
+    bar = alt.Chart(data).mark_bar(height=26).encode(
+        x=alt.X("sum(ms):Q", title="milliseconds", stack="zero"),
+        color=alt.Color("part:N", sort=[p for p, _ in parts], legend=alt.Legend(orient="bottom", title=None),
+                        scale=alt.Scale(range=["#9e9e9e", "#ef6c00", "#1565c0"])),
+        order=alt.Order("order:Q"),
+        tooltip=["part", alt.Tooltip("ms:Q", format=",.1f")],
+    )
+    layers = [bar]
+    if result.ttft_ms is not None:
+        offset = float(result.credentials_ms or 0.0) + float(result.ttft_ms)
+        rule = alt.Chart(pd.DataFrame([{"ms": offset, "label": "first token"}])).mark_rule(
+            color="#2e7d32", strokeWidth=2, strokeDash=[4, 2]).encode(x="ms:Q", tooltip=["label", "ms"])
+        layers.append(rule)
+    return alt.layer(*layers).properties(height=70)
+
+
+def show_result(result: Any, *, sandbox: bool) -> None:
+    """Answer, timing breakdown, tokens, retries, request id, error hint and raw response."""
+    import json
+
+    from workshop.secrets import redact
+
+    if result.ok:
+        st.markdown("**Answer**")
+        st.markdown(result.output_text or "_(empty answer)_")
+    else:
+        st.error(f"{result.error_code}: {result.error_message}", icon="⚠️")
+        if result.error_hint:
+            st.info(f"**How to fix:** {result.error_hint}", icon="🛠️")
+    st.markdown("**Timing breakdown**")
+    cols = st.columns(5)
+    figures = [
+        ("Credentials", result.credentials_ms, "Time to obtain this path's credentials (0 once cached)."),
+        ("Time to first token", result.ttft_ms, "Streaming APIs only: when the first text arrived."),
+        ("Server time", result.server_ms, "Bedrock's own figure (invocation latency)."),
+        ("Network overhead", result.overhead_ms, "Total minus server time: network, TLS, auth, SDK."),
+        ("Total", result.client_ms, "Around the call, including reading the whole body or stream."),
+    ]
+    for col, (label, value, tip) in zip(cols, figures, strict=True):
+        col.metric(label, fmt_ms(value), help=tip)
+    st.altair_chart(timing_chart(result), width="stretch")
+    show_sandbox_label(sandbox, "These timings are")
+    details = st.columns(4)
+    tokens = "—" if result.input_tokens is None else f"{result.input_tokens} in / {result.output_tokens} out"
+    details[0].metric("Tokens", tokens)
+    details[1].metric("Retries", result.retries)
+    details[2].metric("HTTP status", result.http_status or "—")
+    details[3].metric("Stop reason", result.stop_reason or "—")
+    st.caption(f"Request id: `{result.request_id or '—'}` · path `{result.path}` · API `{result.api}` · "
+               f"model `{result.model_id}`")
+    with st.expander("Raw response JSON"):
+        raw = result.response_body if result.response_body is not None else result.to_dict()
+        st.code(redact(json.dumps(raw, indent=2, default=str, ensure_ascii=False)), language="json")
+
+
+def draw_invoke(job: Any, *, sandbox: bool) -> None:
+    """The fragment body of step 4: live text while streaming, then the full result."""
+    if job is None:
+        return
+    snap = job.snapshot()
+    if snap.running:
+        st.markdown("**Answer** (streaming…)")
+        st.markdown((snap.text or "") + " ▌")
+        st.caption(f"{snap.elapsed_s:,.1f} s elapsed")
+        st.button("Cancel", on_click=cancel_invoke, icon="⏹️", key="cancel_invoke")
+        return
+    if snap.error:
+        if snap.error_kind == "quota":
+            st.error(f"Quota: {snap.error}", icon="⛔")
+            st.info("Nothing was sent to Bedrock. Wait for the per-minute window, or ask the facilitator.")
+        else:
+            st.error(snap.error, icon="⚠️")
+        return
+    if snap.status == "cancelled":
+        st.warning("Cancelled: the answer so far is shown below.")
+        st.markdown(snap.text)
+        return
+    if snap.result is not None:
+        show_result(snap.result, sandbox=sandbox)
