@@ -371,12 +371,20 @@ def run_label(run: RunInfo) -> str:
 
 
 @dataclass(frozen=True)
+class Verdict:
+    """One pairwise verdict sentence and whether its 95% interval excludes zero."""
+
+    metric: str
+    text: str
+    significant: bool
+
+
+@dataclass(frozen=True)
 class RunAggregates:
     """Everything drawn for one run, computed once (a 100k-sample run stays cheap to redraw)."""
 
-    summary: pd.DataFrame
-    warnings: tuple[str, ...]
-    verdicts: tuple[Any, ...]
+    summary: pd.DataFrame  # stats.summarize, index = path
+    verdicts: tuple[Verdict, ...]
     ecdf: pd.DataFrame
     box: pd.DataFrame
     decomposition: pd.DataFrame
@@ -384,23 +392,34 @@ class RunAggregates:
     n: int
 
 
-@st.cache_data(show_spinner="Computing the statistics…", max_entries=16)
-def _aggregates(_store: Store, url: str, run_id: str, n: int, status: str, seed: int) -> RunAggregates:
-    """Stats and chart aggregates of one run; cached on (store, run, size, status)."""
+VERDICT_METRICS: tuple[str, ...] = ("overhead_ms", "client_ms")
+"""Overhead first: it strips out model time, so a few-ms path difference can show."""
+
+
+def compute_aggregates(df: pd.DataFrame, *, seed: int = 0) -> RunAggregates:
+    """Stats and chart aggregates of a samples frame (warm-up rows included: the cold call is shown apart)."""
     from workshop import stats
 
-    df = _store.samples(run_id)
-    summary = stats.summarize(df)
-    return RunAggregates(
-        summary=summary,
-        warnings=tuple(getattr(summary, "attrs", {}).get("warnings", ())),
-        verdicts=tuple(stats.verdicts(stats.pairwise(df, seed=seed))),
-        ecdf=stats.ecdf(df),
-        box=stats.box_stats(df),
-        decomposition=stats.decomposition(df),
-        drift=stats.time_buckets(df),
-        n=len(df),
+    verdicts = tuple(
+        Verdict(metric, stats.verdict(pair), pair.significant)
+        for metric in VERDICT_METRICS
+        for pair in stats.pairwise(df, metric, seed=seed)
     )
+    return RunAggregates(
+        summary=stats.summarize(df),
+        verdicts=verdicts,
+        ecdf=stats.ecdf(df, "client_ms"),
+        box=stats.box_stats(df, "overhead_ms"),
+        decomposition=stats.decomposition(df),
+        drift=stats.time_buckets(df, "client_ms"),
+        n=int((~df["warmup"].astype(bool)).sum()) if len(df) else 0,
+    )
+
+
+@st.cache_data(show_spinner="Computing the statistics…", max_entries=16)
+def _aggregates(_store: Store, url: str, run_id: str, n: int, status: str, seed: int) -> RunAggregates:
+    """Aggregates of one stored run; cached on (store, run, size, status) so reruns are free."""
+    return compute_aggregates(_store.samples(run_id, include_warmup=True), seed=seed)
 
 
 def aggregates_for(store: Store, run: RunInfo) -> RunAggregates:
@@ -441,22 +460,61 @@ def show_run(ctx: Context, store: Store, run: RunInfo, *, key: str) -> None:
     _charts(ctx, run, agg, key)
 
 
+SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("samples", "samples"),
+    ("count", "measured"),
+    ("errors", "errors"),
+    ("retried", "retried (throttled)"),
+    ("cold_client_ms", "first call (cold)"),
+    ("client_ms_p50", "client p50"),
+    ("client_ms_p90", "client p90"),
+    ("client_ms_p99", "client p99"),
+    ("overhead_ms_p50", "overhead p50"),
+    ("overhead_ms_p90", "overhead p90"),
+    ("overhead_ms_p99", "overhead p99"),
+    ("server_ms_p50", "server p50"),
+    ("ttft_ms_p50", "TTFT p50"),
+    ("tokens_per_s_p50", "tokens/s p50"),
+)
+
+
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """The columns a participant reads (ms unless named otherwise), one row per path."""
+    table = pd.DataFrame({label: summary[column] for column, label in SUMMARY_COLUMNS if column in summary})
+    table.insert(0, "path", [PATH_LABELS.get(p, p) for p in summary.index])
+    # A column that is empty for every path (TTFT on a non-streaming API) only adds noise.
+    return table.dropna(axis=1, how="all").reset_index(drop=True)
+
+
+def summary_warnings(summary: pd.DataFrame) -> list[str]:
+    """Sample-size warnings, one line per distinct warning with the paths it concerns."""
+    seen: dict[str, list[str]] = {}
+    for path, warnings in summary.get("warnings", pd.Series(dtype=object)).items():
+        for warning in warnings or ():
+            seen.setdefault(warning, []).append(str(path))
+    return [f"{warning} — {', '.join(paths)}" for warning, paths in seen.items()]
+
+
 def _summary(ctx: Context, run: RunInfo, agg: RunAggregates) -> None:
-    st.markdown("**Summary per path** (milliseconds)")
-    st.dataframe(agg.summary, hide_index=True)
-    for warning in agg.warnings:
-        st.caption(f"⚠️ {warning}")
+    st.markdown("**Summary per path** (milliseconds; warm-up excluded, failed and retried samples "
+                "counted but left out of latency)")
+    st.dataframe(summary_table(agg.summary), hide_index=True,
+                 column_config={label: st.column_config.NumberColumn(format="%.1f")
+                                for _col, label in SUMMARY_COLUMNS[4:]})
+    for warning in summary_warnings(agg.summary):
+        st.caption(f"⚠️ Sample size: {warning}")
     show_sandbox_label(run.sandbox, "These latencies")
 
 
 def _verdicts(agg: RunAggregates) -> None:
-    st.markdown("**Verdict** (difference of medians, bootstrap 95% interval)")
+    st.markdown("**Verdict** (difference of medians, seeded bootstrap 95% interval)")
     if not agg.verdicts:
         st.caption("One path only: nothing to compare.")
     for verdict in agg.verdicts:
-        text = getattr(verdict, "text", None) or str(verdict)
-        significant = getattr(verdict, "significant", None)
-        (st.success if significant else st.info)(text, icon="⚖️" if significant else "🤷")
+        if verdict.significant:
+            st.success(verdict.text, icon="⚖️")
+        else:
+            st.info(verdict.text, icon="🤷")
 
 
 # ---------------------------------------------------------------------------- charts
@@ -489,6 +547,9 @@ def _chart_specs(run: RunInfo, agg: RunAggregates) -> list[ChartSpec]:
 
 
 def _charts(ctx: Context, run: RunInfo, agg: RunAggregates, key: str) -> None:
+    if importlib.util.find_spec("workshop.charts") is None:  # lands with issue 6's chart builders
+        st.info("Charts are not available in this build (workshop/charts.py is missing).", icon="ℹ️")
+        return
     specs = _chart_specs(run, agg)
     for left_right in (specs[:2], specs[2:]):
         cols = st.columns(2)

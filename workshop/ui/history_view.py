@@ -117,14 +117,19 @@ def _runs_section(ctx: Context, store: Store, runs: list[RunInfo]) -> None:
     show_run(ctx, store, run, key=f"history-{run.id[:8]}")
 
 
+def export_text(store: Store, run_id: str, fmt: str) -> str:
+    """A run as CSV or JSONL (the store's export: every sample, warm-up flagged, no secrets)."""
+    return store.export_run(run_id, fmt)
+
+
 def _run_actions(store: Store, run: RunInfo) -> None:
     """Export (CSV, JSONL) and delete, with a confirmation step for delete."""
     cols = st.columns([1, 1, 1, 3])
     stem = f"run-{run.id[:8]}"
     # Deferred data (a callable): a 100k-sample export is built only when clicked.
-    cols[0].download_button("Export CSV", data=lambda: store.export_run(run.id, "csv"), file_name=f"{stem}.csv",
+    cols[0].download_button("Export CSV", data=lambda: export_text(store, run.id, "csv"), file_name=f"{stem}.csv",
                             mime="text/csv", key=f"export-csv-{run.id}", on_click="ignore", icon="⬇️")
-    cols[1].download_button("Export JSONL", data=lambda: store.export_run(run.id, "jsonl"),
+    cols[1].download_button("Export JSONL", data=lambda: export_text(store, run.id, "jsonl"),
                             file_name=f"{stem}.jsonl", mime="application/x-ndjson",
                             key=f"export-jsonl-{run.id}", on_click="ignore", icon="⬇️")
     cols[2].button("Delete run…", key=f"delete-{run.id}", on_click=state.put, args=(PENDING_DELETE, run.id),
