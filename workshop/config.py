@@ -975,3 +975,8 @@ def sandbox_options(config: WorkshopConfig) -> dict[str, Any]:
         raise ConfigError(f"{options['port']!r} is not valid", field="[sandbox] Port",
                           fix="expected 0 (any free port) or a port up to 65532", source=config.source)
     return options
+
+
+def load_or_default(path: str | Path | None, key_file: str | Path | None = None) -> WorkshopConfig:
+    """The config at ``path``, or the built-in sandbox when no path is given (CLI ``--config``)."""
+    return default_config() if path is None else load_config(path, key_file=key_file)
