@@ -514,16 +514,23 @@ class Store:
         with self._writing() as conn:
             conn.execute(_INSERT_SAMPLE, row)
 
-    def finish_run(self, run_id: str, status: str) -> None:
-        """Close a run with its final status (complete, cancelled, incomplete, failed)."""
+    def finish_run(self, run_id: str, status: str, *, notes: str | None = None) -> None:
+        """Close a run with its final status (complete, cancelled, incomplete, failed).
+
+        ``notes`` (e.g. "stopped by the time limit") is appended to the run's notes.
+        """
         if status not in RUN_STATUSES or status == "running":
             raise InputError(
                 f"unknown final run status {status!r}",
                 field="status",
                 fix="use one of " + ", ".join(s for s in RUN_STATUSES if s != "running"),
             )
+        values: dict[str, Any] = {"status": status, "ended_at": _now()}
         with self._writing() as conn:
-            conn.execute(runs.update().where(runs.c.id == run_id).values(status=status, ended_at=_now()))
+            if notes:
+                before = conn.execute(sa.select(runs.c.notes).where(runs.c.id == run_id)).scalar()
+                values["notes"] = f"{before}\n{notes}" if before else notes
+            conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
 
     def mark_stale_runs(self, *, stale_after: timedelta = timedelta(hours=1)) -> list[str]:
         """Relabel runs left ``running`` by a process that died as ``incomplete``.

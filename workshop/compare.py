@@ -1,0 +1,601 @@
+"""Comparison runs across access paths: scheduling, warm-up, concurrency, cancel, progress.
+
+A run is paths x model x body x API x N samples per path. Honest-comparison rules from
+DESIGN.md, and where each lives here:
+
+* paths are interleaved (round-robin, or shuffled blocks with a seed), so drift in model
+  time hits every path alike: :func:`schedule`;
+* each path is warmed up first; its very first call is timed alone and flagged ``cold``
+  (shown apart), all warm-up samples are stored with ``warmup=True`` and never enter the
+  statistics: :func:`plan`, :class:`ComparisonJob`;
+* every sample is committed to the store as soon as it completes, so a cancelled or
+  killed run keeps every sample it took;
+* throttling is retried by botocore; the result's ``retries`` is stored, and statistics
+  leave retried samples out (see workshop/stats.py).
+
+:class:`ComparisonJob` runs in worker threads and never touches Streamlit: the console
+starts it from a callback and polls :meth:`ComparisonJob.snapshot` from a fragment; the
+CLI uses :func:`run_comparison`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from workshop import APIS
+from workshop.errors import InputError
+from workshop.results import InvocationResult
+from workshop.stats import RunningStats
+
+SCHEDULES: tuple[str, ...] = ("round-robin", "shuffled")
+RECENT_SAMPLES = 200  # kept for the live chart
+
+InvokeFn = Callable[[str, str, dict[str, Any], str], InvocationResult]
+"""``invoke_fn(path, model_id, body, api) -> InvocationResult`` (errors as data)."""
+
+
+class SampleStore(Protocol):
+    """The part of workshop.store.Store a run writes to."""
+
+    def create_run(
+        self,
+        settings: dict[str, Any],
+        *,
+        paths: Sequence[str],
+        model_id: str,
+        api: str,
+        sandbox: bool,
+        label: str | None = None,
+        notes: str | None = None,
+    ) -> str: ...
+
+    def add_sample(
+        self,
+        run_id: str,
+        result: InvocationResult,
+        *,
+        seq: int,
+        warmup: bool = False,
+        cold: bool = False,
+        keep_text: bool = False,
+    ) -> None: ...
+
+    def finish_run(self, run_id: str, status: str, *, notes: str | None = None) -> None: ...
+
+
+# --------------------------------------------------------------------------------------
+# Settings and schedule
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What to compare and how. Validated on creation (InputError naming the field)."""
+
+    paths: tuple[str, ...]
+    model_id: str
+    body: dict[str, Any] = field(default_factory=dict, hash=False)
+    api: str = "invoke"
+    samples: int = 30  # measured samples per path (N)
+    warmup: int = 2  # warm-up calls per path (W), the first of them the cold call
+    concurrency: int = 1  # K calls in flight at once
+    pause_ms: float = 0.0  # each worker's pause between calls
+    time_limit_s: float | None = None
+    schedule: str = "round-robin"
+    seed: int = 0
+    keep_text: bool = False
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "paths", tuple(self.paths))
+        if not self.paths:
+            raise InputError(
+                "no paths to compare", field="paths", fix="name at least one path, e.g. nat,vpce"
+            )
+        if len(set(self.paths)) != len(self.paths):
+            raise InputError(
+                "a path is listed twice",
+                field="paths",
+                fix="name each path once (the schedule interleaves them)",
+            )
+        if not self.model_id:
+            raise InputError("no model id", field="model", fix="choose a model, e.g. amazon.nova-micro-v1:0")
+        if self.api not in APIS:
+            raise InputError(f"unknown API {self.api!r}", field="api", fix="one of: " + ", ".join(APIS))
+        _check_int("samples", self.samples, minimum=1, fix="at least 1 sample per path; 50+ for a p90")
+        _check_int("warmup", self.warmup, minimum=0, fix="0 or more warm-up calls per path")
+        _check_int("concurrency", self.concurrency, minimum=1, fix="1 or more calls in flight", maximum=256)
+        if not (
+            isinstance(self.pause_ms, int | float) and math.isfinite(self.pause_ms) and self.pause_ms >= 0
+        ):
+            raise InputError(f"pause {self.pause_ms!r} ms", field="pause_ms", fix="0 or more milliseconds")
+        if self.time_limit_s is not None and not (
+            isinstance(self.time_limit_s, int | float) and self.time_limit_s > 0
+        ):
+            raise InputError(
+                f"time limit {self.time_limit_s!r} s",
+                field="time_limit_s",
+                fix="a positive number of seconds",
+            )
+        if self.schedule not in SCHEDULES:
+            raise InputError(
+                f"unknown schedule {self.schedule!r}", field="schedule", fix="round-robin or shuffled"
+            )
+        if not isinstance(self.body, dict):
+            raise InputError("the request body must be a JSON object", field="body")
+
+    @property
+    def total(self) -> int:
+        """Measured samples in the whole run."""
+        return self.samples * len(self.paths)
+
+    @property
+    def warmup_total(self) -> int:
+        return self.warmup * len(self.paths)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe settings as stored with the run (the body included; it holds no secret)."""
+        data = asdict(self)
+        data["paths"] = list(self.paths)
+        return data
+
+
+def _check_int(name: str, value: Any, *, minimum: int, fix: str, maximum: int | None = None) -> None:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < minimum
+        or (maximum and value > maximum)
+    ):
+        raise InputError(f"{name} = {value!r}", field=name, fix=fix)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One call of a run: its sequence number, path, and whether it is warm-up / cold."""
+
+    seq: int
+    path: str
+    warmup: bool = False
+    cold: bool = False
+
+
+def schedule(settings: RunSettings) -> list[tuple[int, str]]:
+    """The measured calls in order, as ``(seq, path)``; seq continues after the warm-up.
+
+    Round-robin: rounds of every path in the given order. Shuffled: rounds (blocks) of
+    every path in a random order drawn from ``settings.seed``, so the same seed gives the
+    same schedule. Either way each path's k-th sample is taken in the same round, which is
+    what makes drift cancel out between paths.
+    """
+    rng = random.Random(settings.seed)
+    order = list(settings.paths)
+    out: list[tuple[int, str]] = []
+    seq = settings.warmup_total
+    for _ in range(settings.samples):
+        if settings.schedule == "shuffled":
+            rng.shuffle(order)
+        for path in order:
+            out.append((seq, path))
+            seq += 1
+    return out
+
+
+def plan(settings: RunSettings) -> list[Planned]:
+    """The whole run: warm-up rounds (the first round cold), then :func:`schedule`."""
+    calls: list[Planned] = []
+    seq = 0
+    for round_no in range(settings.warmup):
+        for path in settings.paths:
+            calls.append(Planned(seq, path, warmup=True, cold=round_no == 0))
+            seq += 1
+    calls.extend(Planned(s, p) for s, p in schedule(settings))
+    return calls
+
+
+# --------------------------------------------------------------------------------------
+# Progress
+
+
+@dataclass(frozen=True)
+class RecentSample:
+    """A completed sample, as the live chart draws it."""
+
+    seq: int
+    path: str
+    elapsed_s: float  # since the run started
+    client_ms: float | None
+    overhead_ms: float | None
+    ok: bool
+    retried: bool
+    warmup: bool
+
+
+@dataclass(frozen=True)
+class PathProgress:
+    done: int = 0
+    errors: int = 0
+    retried: int = 0
+    p50_client_ms: float = math.nan
+    p50_overhead_ms: float = math.nan
+    cold_client_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A consistent picture of a running (or finished) job, safe to read from any thread."""
+
+    run_id: str | None
+    phase: str  # "starting", "warm-up", "measuring", "stopping", "finished"
+    status: str  # the run's status in the store: running, complete, cancelled, failed, ...
+    done: int  # measured samples completed
+    total: int
+    warmup_done: int
+    warmup_total: int
+    errors: int
+    retried: int
+    rate_per_s: float  # completions per second over the last few seconds
+    elapsed_s: float
+    per_path: dict[str, PathProgress]
+    recent: tuple[RecentSample, ...]
+    error: str | None = None
+    note: str | None = None
+
+    @property
+    def fraction(self) -> float:
+        total = self.total + self.warmup_total
+        return (self.done + self.warmup_done) / total if total else 1.0
+
+    @property
+    def finished(self) -> bool:
+        return self.phase == "finished"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What ``on_sample`` receives once a sample is committed to the store."""
+
+    seq: int
+    path: str
+    warmup: bool
+    cold: bool
+    result: InvocationResult
+
+
+class _Tracker:
+    """Mutable progress counters, updated by workers under one lock."""
+
+    def __init__(self, settings: RunSettings) -> None:
+        self.lock = threading.Lock()
+        self.t0 = time.perf_counter()
+        self.done = 0
+        self.warmup_done = 0
+        self.errors = 0
+        self.retried = 0
+        self.per_path = {p: {"done": 0, "errors": 0, "retried": 0, "cold": None} for p in settings.paths}
+        self.client = {p: RunningStats() for p in settings.paths}
+        self.overhead = {p: RunningStats() for p in settings.paths}
+        self.recent: deque[RecentSample] = deque(maxlen=RECENT_SAMPLES)
+        self.completions: deque[float] = deque(maxlen=512)
+
+    def record(self, call: Planned, result: InvocationResult) -> None:
+        now = time.perf_counter()
+        retried = (result.retries or 0) > 0
+        with self.lock:
+            self.completions.append(now)
+            self.recent.append(
+                RecentSample(
+                    call.seq,
+                    call.path,
+                    now - self.t0,
+                    result.client_ms,
+                    result.overhead_ms,
+                    result.ok,
+                    retried,
+                    call.warmup,
+                )
+            )
+            counts = self.per_path[call.path]
+            if call.cold:
+                counts["cold"] = result.client_ms
+            if call.warmup:
+                self.warmup_done += 1
+                return
+            self.done += 1
+            counts["done"] += 1
+            if not result.ok:
+                self.errors += 1
+                counts["errors"] += 1
+            elif retried:
+                self.retried += 1
+                counts["retried"] += 1
+            else:
+                # Running medians use the same samples the final statistics use.
+                self.client[call.path].add(result.client_ms)
+                self.overhead[call.path].add(result.overhead_ms)
+            if retried and not result.ok:
+                self.retried += 1
+                counts["retried"] += 1
+
+    def rate(self, now: float) -> float:
+        window = [t for t in self.completions if now - t <= 5.0]
+        if len(window) < 2:
+            return 0.0
+        span = window[-1] - window[0]
+        return (len(window) - 1) / span if span > 0 else 0.0
+
+
+# --------------------------------------------------------------------------------------
+# The job
+
+
+class ComparisonJob:
+    """One comparison run in background threads; cancel, snapshot and wait from any thread.
+
+    ``start()`` records the run (``run_id`` is set when it returns) and returns at once;
+    K worker threads then warm up and measure. ``invoke_fn(path, model_id, body, api)``
+    defaults to ``workbench.invoke``. ``on_sample`` is called (in a worker thread) after
+    each sample is committed. An exception in a worker (a bug, a quota refusal, the store
+    going away) stops the run: ``error`` holds it and the run is marked ``failed``.
+    """
+
+    def __init__(
+        self,
+        settings: RunSettings,
+        workbench: Any,
+        store: SampleStore,
+        *,
+        invoke_fn: InvokeFn | None = None,
+        on_sample: Callable[[Sample], None] | None = None,
+        participant: str | None = None,
+        sandbox: bool | None = None,
+    ) -> None:
+        self.settings = settings
+        self.workbench = workbench
+        self.store = store
+        self.on_sample = on_sample
+        self.participant = participant
+        self.sandbox = bool(getattr(workbench, "is_sandbox", False)) if sandbox is None else sandbox
+        self.invoke_fn: InvokeFn = invoke_fn or self._workbench_invoke
+        self.run_id: str | None = None
+        self.error: BaseException | None = None
+        self.status = "running"
+        self.note: str | None = None
+        self._cancel = threading.Event()
+        self._finished = threading.Event()
+        self._phase = "starting"
+        self._tracker = _Tracker(settings)
+        self._thread: threading.Thread | None = None
+        self._deadline: float | None = None
+
+    def _workbench_invoke(self, path: str, model_id: str, body: dict[str, Any], api: str) -> InvocationResult:
+        if self.participant is None:
+            return self.workbench.invoke(path, model_id, body, api)
+        return self.workbench.invoke(path, model_id, body, api, participant=self.participant)
+
+    # ------------------------------------------------------------ control
+
+    def start(self) -> ComparisonJob:
+        """Record the run and start measuring in the background; returns self."""
+        if self._thread is not None:
+            raise RuntimeError("job already started")
+        s = self.settings
+        self.run_id = self.store.create_run(
+            s.to_dict(), paths=s.paths, model_id=s.model_id, api=s.api, sandbox=self.sandbox, label=s.label
+        )
+        self._thread = threading.Thread(target=self._run, name=f"compare-{self.run_id[:8]}", daemon=True)
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Stop taking new calls; calls in flight finish and are kept. Returns at once."""
+        self._cancel.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run has finished (True) or ``timeout`` passed (False)."""
+        return self._finished.wait(timeout)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def snapshot(self) -> Progress:
+        """Counts, rates, running medians per path and the last samples; cheap, any thread."""
+        t = self._tracker
+        now = time.perf_counter()
+        with t.lock:
+            per_path = {
+                p: PathProgress(
+                    done=c["done"],
+                    errors=c["errors"],
+                    retried=c["retried"],
+                    p50_client_ms=t.client[p].median,
+                    p50_overhead_ms=t.overhead[p].median,
+                    cold_client_ms=c["cold"],
+                )
+                for p, c in t.per_path.items()
+            }
+            return Progress(
+                run_id=self.run_id,
+                phase=self._phase,
+                status=self.status,
+                done=t.done,
+                total=self.settings.total,
+                warmup_done=t.warmup_done,
+                warmup_total=self.settings.warmup_total,
+                errors=t.errors,
+                retried=t.retried,
+                rate_per_s=t.rate(now),
+                elapsed_s=now - t.t0,
+                per_path=per_path,
+                recent=tuple(t.recent),
+                error=str(self.error) if self.error else None,
+                note=self.note,
+            )
+
+    # ------------------------------------------------------------ work
+
+    def _run(self) -> None:
+        s = self.settings
+        t = self._tracker
+        t.t0 = time.perf_counter()
+        if s.time_limit_s is not None:
+            self._deadline = t.t0 + s.time_limit_s
+        calls = plan(s)
+        cold = [c for c in calls if c.cold]
+        rest = [c for c in calls if not c.cold and c.warmup]
+        measured = [c for c in calls if not c.warmup]
+        try:
+            for path in s.paths:  # credentials and clients before the clock matters
+                if self._stopping():
+                    break
+                client = getattr(self.workbench, "client", None)
+                if client is not None and self.invoke_fn == self._workbench_invoke:
+                    client(path)
+            self._set_phase("warm-up")
+            # The cold call per path runs alone, so its time is not mixed with other traffic.
+            self._work(iter(cold), workers=1)
+            self._work(iter(rest), workers=s.concurrency)
+            self._set_phase("measuring")
+            self._work(iter(measured), workers=s.concurrency)
+        except BaseException as exc:  # a worker raised: keep what was taken, say why
+            self.error = exc
+        finally:
+            self._finish()
+
+    def _stopping(self) -> bool:
+        if self._cancel.is_set() or self.error is not None:
+            return True
+        return self._deadline is not None and time.perf_counter() >= self._deadline
+
+    def _work(self, calls: Iterator[Planned], *, workers: int) -> None:
+        lock = threading.Lock()
+        errors: list[BaseException] = []
+
+        def next_call() -> Planned | None:
+            with lock:
+                return next(calls, None)
+
+        def worker() -> None:
+            first = True
+            try:
+                while not self._stopping():
+                    # An Event wait, so cancel interrupts the pause.
+                    if (
+                        not first
+                        and self.settings.pause_ms
+                        and self._cancel.wait(self.settings.pause_ms / 1000.0)
+                    ):
+                        return
+                    first = False
+                    call = next_call()
+                    if call is None:
+                        return
+                    self._one(call)
+            except BaseException as exc:
+                errors.append(exc)
+                self._cancel_internal(exc)
+
+        if workers == 1:
+            worker()
+        else:
+            threads = [
+                threading.Thread(target=worker, name=f"compare-worker-{i}", daemon=True)
+                for i in range(workers)
+            ]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+        if errors:
+            raise errors[0]
+
+    def _cancel_internal(self, exc: BaseException) -> None:
+        if self.error is None:
+            self.error = exc
+
+    def _one(self, call: Planned) -> None:
+        s = self.settings
+        result = self.invoke_fn(call.path, s.model_id, s.body, s.api)
+        assert self.run_id is not None
+        self.store.add_sample(
+            self.run_id, result, seq=call.seq, warmup=call.warmup, cold=call.cold, keep_text=s.keep_text
+        )
+        self._tracker.record(call, result)
+        if self.on_sample is not None:
+            self.on_sample(Sample(call.seq, call.path, call.warmup, call.cold, result))
+
+    def _set_phase(self, phase: str) -> None:
+        with self._tracker.lock:
+            self._phase = phase
+
+    def _finish(self) -> None:
+        t = self._tracker
+        if self.error is not None:
+            status = "failed"
+            self.note = f"stopped by an error: {self.error}"
+        elif self._cancel.is_set():
+            status = "cancelled"
+        elif t.done < self.settings.total:
+            status = "complete"
+            limit = self.settings.time_limit_s
+            self.note = (
+                f"stopped by the {limit:g} s time limit after {t.done} of {self.settings.total} samples"
+            )
+        else:
+            status = "complete"
+        try:
+            if self.run_id is not None:
+                self.store.finish_run(self.run_id, status, notes=self.note)
+        except BaseException as exc:
+            if self.error is None:
+                self.error = exc
+            status = "failed"
+        finally:
+            with t.lock:
+                self.status = status
+                self._phase = "finished"
+            self._finished.set()
+
+
+def run_comparison(
+    settings: RunSettings,
+    workbench: Any,
+    store: SampleStore,
+    *,
+    invoke_fn: InvokeFn | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_sample: Callable[[Sample], None] | None = None,
+    participant: str | None = None,
+    interval_s: float = 0.2,
+) -> ComparisonJob:
+    """Run a comparison to the end in this thread's control (the CLI's entry point).
+
+    ``on_progress`` gets a snapshot every ``interval_s`` and once at the end. Ctrl-C
+    (KeyboardInterrupt) cancels the run cleanly: calls in flight finish, every sample is
+    kept, the run is marked ``cancelled``, and the finished job is returned.
+    """
+    job = ComparisonJob(
+        settings, workbench, store, invoke_fn=invoke_fn, on_sample=on_sample, participant=participant
+    )
+    job.start()
+    try:
+        while not job.wait(interval_s):
+            if on_progress is not None:
+                on_progress(job.snapshot())
+    except KeyboardInterrupt:
+        job.cancel()
+        job.wait()
+    if on_progress is not None:
+        on_progress(job.snapshot())
+    return job
