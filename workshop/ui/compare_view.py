@@ -90,17 +90,16 @@ def compare_page(ctx: Context) -> None:
         "alike, and compare **client latency** and **network overhead** (client − server time). "
         "The verdict gives the difference of medians with a bootstrap 95% interval."
     )
+    _record_finished_run(ctx)
     paths = ctx.path_names()
     if not paths:
         return
     _settings_form(ctx, paths)
     _controls(ctx)
-    live_key = JOB
-    if st.session_state.get(live_key) is not None:
+    if state.get(JOB) is not None:
         from workshop.ui.runner import follow
 
-        follow(live_key, lambda job: _draw_live(ctx, job), interval=LIVE_INTERVAL_S,
-               is_running=_job_running)
+        follow(JOB, lambda job: _draw_live(ctx, job), interval=LIVE_INTERVAL_S, is_running=_job_running)
 
     run_id = state.get(RUN_ID)
     job = state.get(JOB)
@@ -113,6 +112,18 @@ def compare_page(ctx: Context) -> None:
             return
         st.divider()
         show_run(ctx, store, run, key="compare")
+
+
+def _record_finished_run(ctx: Context) -> None:
+    """Tick "Paths compared" once a run finished complete, and redraw the sidebar checklist."""
+    job = state.get(JOB)
+    if job is None or not job.finished or state.get(state.COMPARED):
+        return
+    if job.snapshot().status == "complete":
+        state.put(state.COMPARED, True)
+        refresh = getattr(ctx, "refresh", None)
+        if callable(refresh):
+            refresh()
 
 
 # ---------------------------------------------------------------------------- settings
@@ -256,12 +267,12 @@ def read_form() -> FormValues:
                       schedule=state.get(SCHEDULE), seed=int(state.get(SEED) or 0))
 
 
-def build_settings(values: FormValues, *, sandbox: bool) -> Any:
+def build_settings(values: FormValues) -> Any:
     """``compare.RunSettings`` from the checked form (the core validates again)."""
     from workshop.compare import RunSettings
 
     return RunSettings(
-        paths=values.paths, model_id=values.model_id, body=values.body, api=values.api, n=values.n,
+        paths=values.paths, model_id=values.model_id, body=values.body, api=values.api, samples=values.n,
         warmup=values.warmup, concurrency=values.concurrency, schedule=values.schedule, seed=values.seed,
     )
 
@@ -270,12 +281,20 @@ def build_settings(values: FormValues, *, sandbox: bool) -> Any:
 
 
 def _job_running(job: Any) -> bool:
-    if job is None:
-        return False
-    running = getattr(job, "running", None)
-    if running is not None:
-        return bool(running() if callable(running) else running)
-    return not job.snapshot().finished
+    return job is not None and not job.finished
+
+
+def participant(ctx: Context) -> str | None:
+    """Who the quota and the invocation log attribute this session's calls to."""
+    known = getattr(ctx, "participant", None)
+    if known:
+        return known() if callable(known) else known
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    from workshop.quotas import participant_id
+
+    run_ctx = get_script_run_ctx()
+    return participant_id("console", run_ctx.session_id) if run_ctx is not None else None
 
 
 def start_run(ctx: Context) -> None:
@@ -284,17 +303,17 @@ def start_run(ctx: Context) -> None:
     if _job_running(state.get(JOB)):
         return
     try:
-        values = read_form()
         from workshop.compare import ComparisonJob
 
-        settings = build_settings(values, sandbox=ctx.is_sandbox)
-        job = ComparisonJob(settings, ctx.workbench(), open_store(ctx))
+        settings = build_settings(read_form())
+        job = ComparisonJob(settings, ctx.workbench(), open_store(ctx), participant=participant(ctx),
+                            sandbox=ctx.is_sandbox)
         job.start()
     except WorkshopError as err:
         state.put(PROBLEM, str(err))
         return
     state.put(JOB, job)
-    state.put(RUN_ID, getattr(job, "run_id", None))
+    state.put(RUN_ID, job.run_id)
 
 
 def cancel_run() -> None:
@@ -324,40 +343,40 @@ def _draw_live(ctx: Context, job: Any) -> None:
     if job is None:
         return
     snap = job.snapshot()
-    if not _job_running(job):
-        if getattr(snap, "error", None):
-            st.error(str(snap.error), icon="⚠️")
-        status = getattr(snap, "status", "")
-        if status in ("complete", "done") and not state.get(state.COMPARED):
-            state.put(state.COMPARED, True)
+    if snap.finished:
+        if snap.error:
+            st.error(f"The run stopped: {snap.error}", icon="⚠️")
+        if snap.note:
+            st.caption(snap.note)
         return
-    done, total = int(getattr(snap, "done", 0) or 0), int(getattr(snap, "total", 0) or 0)
-    st.progress(min(done / total, 1.0) if total else 0.0,
-                text=f"{done} / {total} samples · {getattr(snap, 'errors', 0)} errors · "
-                     f"{float(getattr(snap, 'rate', 0.0) or 0.0):.1f} calls/s")
-    rows = live_rows(snap)
-    if rows.empty:
-        st.caption("Warming up each path…")
-        return
-    cols = st.columns(max(len(rows), 1))
-    for column, row in zip(cols, rows.itertuples(index=False), strict=False):
-        column.metric(f"{row.path} p50 so far", f"{row.p50_ms:,.1f} ms", help=f"{row.n} samples")
-    from workshop import charts
+    if snap.phase in ("starting", "warm-up"):
+        text = f"{snap.phase}: {snap.warmup_done} / {snap.warmup_total} warm-up calls"
+    else:
+        text = (f"{snap.done} / {snap.total} samples · {snap.errors} errors · {snap.retried} retried · "
+                f"{snap.rate_per_s:.1f} calls/s · {snap.elapsed_s:.0f} s")
+    st.progress(min(snap.fraction, 1.0), text=text)
+    cols = st.columns(max(len(snap.per_path), 1))
+    for column, (path, progress) in zip(cols, snap.per_path.items(), strict=False):
+        p50 = progress.p50_client_ms
+        column.metric(f"{path} · p50 so far", "—" if p50 != p50 else f"{p50:,.1f} ms",  # NaN until a sample
+                      help=f"{progress.done} samples, {progress.errors} errors; "
+                      f"overhead p50 {progress.p50_overhead_ms:,.1f} ms")
+    live = live_frame(snap)
+    if not live.empty:
+        from workshop import charts
 
-    st.altair_chart(charts.live_chart(snap), key="compare-live-chart")
-    show_sandbox_label(ctx.is_sandbox, "Live latency")
+        st.altair_chart(charts.live_chart(live), key="compare-live-chart")
+        show_sandbox_label(ctx.is_sandbox, "Live latency")
 
 
-def live_rows(snap: Any) -> pd.DataFrame:
-    """Per-path running median from a snapshot (whatever shape the engine reports it in)."""
-    per_path = getattr(snap, "per_path", None) or {}
-    rows = []
-    for path, info in per_path.items():
-        p50 = info.get("p50_ms") if isinstance(info, dict) else getattr(info, "p50_ms", None)
-        n = info.get("n", 0) if isinstance(info, dict) else getattr(info, "n", 0)
-        if p50 is not None:
-            rows.append({"path": path, "p50_ms": float(p50), "n": int(n)})
-    return pd.DataFrame(rows, columns=["path", "p50_ms", "n"])
+def live_frame(snap: Any) -> pd.DataFrame:
+    """The last few hundred samples of a running job (what the live chart draws)."""
+    rows = [
+        {"seq": r.seq, "path": r.path, "elapsed_s": r.elapsed_s, "client_ms": r.client_ms,
+         "overhead_ms": r.overhead_ms, "ok": r.ok, "warmup": r.warmup}
+        for r in snap.recent
+    ]
+    return pd.DataFrame(rows, columns=["seq", "path", "elapsed_s", "client_ms", "overhead_ms", "ok", "warmup"])
 
 
 # ==================================================================================== results
