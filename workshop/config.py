@@ -295,7 +295,8 @@ class WorkshopConfig:
     @property
     def warnings(self) -> list[str]:
         """Every problem as one line, for the console banner and the CLI's stderr."""
-        return [str(p) for p in self.problems]
+        # One problem may block several paths (legacy keys are shared): say it once.
+        return list(dict.fromkeys(str(p) for p in self.problems))
 
     def problems_for(self, name: str) -> list[ConfigProblem]:
         return [p for p in self.problems if p.path == name]

@@ -114,8 +114,8 @@ def run(args: argparse.Namespace) -> int:
     body = build_body(model_id, args.api, args.body)
     with Workbench.open(config, no_delay=True if args.no_delay else None) as wb:
         wb.client(path_name)  # credentials now: a CredentialError is one line, not a failed result
-        for problem in config.problems:
-            print(f"warning: {problem}", file=sys.stderr)
+        for warning in config.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         streamed: list[str] = []
 
         def on_text(delta: str) -> None:

@@ -30,15 +30,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workshop.catalog import list_models
+    from workshop.catalog import ModelList, builtin_models, config_models, list_models
     from workshop.config import load_or_default
+    from workshop.errors import ConfigError, CredentialError
     from workshop.workbench import Workbench
 
     config = load_or_default(args.config, args.key_file)
     path_name = args.path or config.default_path
-    config.path(path_name)  # unknown or misconfigured: one line
-    with Workbench.open(config, no_delay=True) as wb:
-        models = list_models(wb, path_name)
+    if path_name not in config.paths:
+        config.path(path_name)  # unknown path: one line naming the known ones
+    try:
+        config.path(path_name)
+        with Workbench.open(config, no_delay=True) as wb:
+            models = list_models(wb, path_name)
+    except (ConfigError, CredentialError) as err:
+        # The seed's sample files hold placeholders (xxxxx) yet must list their models:
+        # without a usable path (or credentials) there is no live catalog, but the
+        # config's list still is one.
+        models = config_models(config.models, config.region) if config.models else ModelList(
+            builtin_models(config.region))
+        models.notes.append(f"live catalog unavailable: path {path_name!r} is not usable ({err})")
     if args.json:
         out = {
             "path": path_name,
@@ -48,13 +59,14 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, indent=2))
         return 0
-    for problem in config.problems:
-        print(f"warning: {problem}", file=sys.stderr)
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for note in models.notes:
         print(f"note: {note}", file=sys.stderr)
-    width = max((len(m.label) for m in models), default=5)
+    width = min(40, max((len(m.label) for m in models), default=5))
     print(f"{'label':<{width}}  {'family':<16} {'source':<7} model id")
     for m in models:
         extra = f"  (use profile {m.profile_id})" if m.needs_profile and m.profile_id else ""
-        print(f"{m.label:<{width}}  {m.family:<16} {m.source:<7} {m.model_id}{extra}")
+        label = m.label if len(m.label) <= width else m.label[: width - 1] + "…"
+        print(f"{label:<{width}}  {m.family:<16} {m.source:<7} {m.model_id}{extra}")
     return 0
