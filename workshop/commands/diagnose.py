@@ -1,0 +1,87 @@
+"""``python -m workshop diagnose``: prove each path (DNS, TCP/TLS, identity, model access).
+
+Exit status: 0 when no check failed, 1 when one did (the table shows the fix), 2 on bad
+input (unknown path, malformed model id, unreadable config) — so a script or a CI job can
+gate on "the vpce path resolves private and runs as the right role".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from workshop import PATH_LABELS
+from workshop.diagnostics import ACCESS_PROBES, PathDiagnosis
+
+STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``diagnose`` command."""
+    p = subparsers.add_parser(
+        "diagnose",
+        help="prove each path: DNS (private/public), TCP/TLS time, caller identity, model access",
+        description="For each access path: resolve the endpoint and classify every address private or "
+        "public (PrivateLink proof), time a cold TCP connect and TLS handshake, ask STS who the path's "
+        "credentials are, and make one tiny call to check model access. Exit 1 if any check fails.",
+    )
+    p.add_argument("--config", metavar="C", help="config file (default: the built-in sandbox, all three paths)")
+    p.add_argument("--key-file", metavar="K", help="key for enc: values (default $WORKSHOP_CONFIG_KEY, then the user key file)")
+    p.add_argument("--path", metavar="P", action="append", default=[],
+                   help="path to diagnose; repeat for several (default: every path of the config)")
+    p.add_argument("--model", metavar="M", help="model for the access check (default: the config's DefaultModel)")
+    p.add_argument("--probe", choices=ACCESS_PROBES, default="converse",
+                   help="model access check: a 1-token Converse call (default), CountTokens, or the catalog "
+                   "(GetFoundationModel: existence only)")
+    p.add_argument("--json", action="store_true", help="print the diagnoses as JSON")
+    p.set_defaults(handler=run)
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value:8.1f} ms"
+
+
+def render(diagnoses: Sequence[PathDiagnosis]) -> str:
+    """The human table: one block per path, one line per check, the fix under a failure."""
+    lines: list[str] = []
+    width = max(len(name) for name in ("DNS resolution", "TCP connect", "TLS handshake", "Caller identity",
+                                       "Model access"))
+    for diagnosis in diagnoses:
+        label = PATH_LABELS.get(diagnosis.path, diagnosis.kind)
+        verdict = "ok" if diagnosis.ok else f"{len(diagnosis.failures)} failed"
+        lines.append(f"{diagnosis.path} — {label} — {diagnosis.endpoint}  [{verdict}]")
+        for check in diagnosis.checks:
+            lines.append(f"  {STATUS_LABELS[check.status]}  {check.name:<{width}}  {_ms(check.elapsed_ms):>11}  "
+                         f"{check.summary}")
+            if check.failed and check.detail:
+                lines.append(f"        {'':<{width}}  {'':>11}  {check.detail}")
+            if check.failed and check.fix:
+                lines.append(f"        {'':<{width}}  {'':>11}  fix: {check.fix}")
+        if diagnosis.sandbox:
+            lines.append("  (sandbox: every path is a loopback listener; timings are local, not AWS's)")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    from workshop import catalog
+    from workshop.config import load_or_default
+    from workshop.diagnostics import diagnose
+    from workshop.workbench import Workbench
+
+    config = load_or_default(args.config, args.key_file)
+    names = list(dict.fromkeys(args.path)) or list(config.paths)
+    for name in names:
+        config.path(name)  # unknown or misconfigured path: one line and exit 2, before any probe
+    model_id = catalog.validate_model_id(args.model) if args.model else None
+    for warning in config.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    with Workbench.open(config, no_delay=True) as workbench:
+        diagnoses = diagnose(workbench, names, model_id=model_id, probe=args.probe)
+    if args.json:
+        print(json.dumps([d.to_dict() for d in diagnoses], indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(render(diagnoses))
+    return 0 if all(d.ok for d in diagnoses) else 1
