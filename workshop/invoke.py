@@ -245,23 +245,28 @@ def _invoke_stream(
     chunks, parts = state.chunks, state.parts
     stop_reason = None
     metrics: dict = {}
-    for event in response["body"]:  # boto3 decodes the event-stream framing
-        chunk = event.get("chunk")
-        if chunk is None:
-            continue
-        data = json.loads(chunk["bytes"])
-        chunks.append(data)
-        text = chunk_text(fam, data)
-        if text:
-            if state.ttft_ms is None:
-                state.ttft_ms = (perf_counter() - t0) * 1000.0
-            parts.append(text)
-            _emit(on_text, text)
-        reason = chunk_stop_reason(fam, data)
-        if reason:
-            stop_reason = reason
-        if _STREAM_METRICS in data:
-            metrics = data[_STREAM_METRICS] or {}
+    stream = response["body"]
+    try:
+        for event in stream:  # boto3 decodes the event-stream framing
+            chunk = event.get("chunk")
+            if chunk is None:
+                continue
+            data = json.loads(chunk["bytes"])
+            chunks.append(data)
+            text = chunk_text(fam, data)
+            if text:
+                if state.ttft_ms is None:
+                    state.ttft_ms = (perf_counter() - t0) * 1000.0
+                parts.append(text)
+                _emit(on_text, text)
+            reason = chunk_stop_reason(fam, data)
+            if reason:
+                stop_reason = reason
+            if _STREAM_METRICS in data:
+                metrics = data[_STREAM_METRICS] or {}
+    except BaseException:
+        stream.close()  # an abandoned half-read stream must not go back to the connection pool
+        raise
     client_ms = (perf_counter() - t0) * 1000.0
     meta, _headers = _meta(response)
     return {
@@ -308,21 +313,26 @@ def _converse_stream(
     stop_reason = None
     usage: dict = {}
     latency = None
-    for event in response["stream"]:
-        events.append(event)
-        delta = event.get("contentBlockDelta")
-        if delta is not None:
-            text = (delta.get("delta") or {}).get("text")
-            if text:
-                if state.ttft_ms is None:
-                    state.ttft_ms = (perf_counter() - t0) * 1000.0
-                parts.append(text)
-                _emit(on_text, text)
-        elif "messageStop" in event:
-            stop_reason = event["messageStop"].get("stopReason")
-        elif "metadata" in event:
-            usage = event["metadata"].get("usage") or {}
-            latency = (event["metadata"].get("metrics") or {}).get("latencyMs")
+    stream = response["stream"]
+    try:
+        for event in stream:
+            events.append(event)
+            delta = event.get("contentBlockDelta")
+            if delta is not None:
+                text = (delta.get("delta") or {}).get("text")
+                if text:
+                    if state.ttft_ms is None:
+                        state.ttft_ms = (perf_counter() - t0) * 1000.0
+                    parts.append(text)
+                    _emit(on_text, text)
+            elif "messageStop" in event:
+                stop_reason = event["messageStop"].get("stopReason")
+            elif "metadata" in event:
+                usage = event["metadata"].get("usage") or {}
+                latency = (event["metadata"].get("metrics") or {}).get("latencyMs")
+    except BaseException:
+        stream.close()  # an abandoned half-read stream must not go back to the connection pool
+        raise
     client_ms = (perf_counter() - t0) * 1000.0
     meta, _headers = _meta(response)
     return {
@@ -425,6 +435,9 @@ def classify_error(
     if isinstance(exc, ClientError):
         err = exc.response.get("Error") or {}
         code = str(err.get("Code") or type(exc).__name__)
+        # Errors inside an event stream carry the member name (``throttlingException``);
+        # report them under the same code as the HTTP-level error.
+        code = code[:1].upper() + code[1:]
         message = redact(str(err.get("Message") or exc))
         status = (exc.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
         meta = exc.response.get("ResponseMetadata") or {}
