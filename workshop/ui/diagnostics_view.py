@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -64,44 +63,27 @@ def diagnostics_page(ctx: Context) -> None:
 # ==================================================================================== diagnostics
 
 
-@dataclass(frozen=True)
-class CheckRow:
-    """One check as the page shows it, whatever object the core returned."""
-
-    name: str
-    ok: bool
-    detail: str
-    fix: str
-    skipped: bool = False
-
-
-def _field(obj: Any, *names: str, default: Any = None) -> Any:
-    for name in names:
-        if isinstance(obj, Mapping) and name in obj:
-            return obj[name]
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    return default
+def checks_table(diagnosis: Any) -> pd.DataFrame:
+    """One row per check: status, what was found, how long it took (for a compact overview)."""
+    icons = {"pass": "✅ pass", "fail": "❌ fail", "skip": "⏭️ skipped"}
+    return pd.DataFrame(
+        [{"check": c.name, "status": icons[c.status], "result": c.summary,
+          "time (ms)": None if c.elapsed_ms is None else round(c.elapsed_ms, 1)} for c in diagnosis.checks],
+        columns=["check", "status", "result", "time (ms)"],
+    )
 
 
-def check_rows(diagnosis: Any) -> list[CheckRow]:
-    """The checks of one path's diagnosis, normalised for drawing."""
-    checks = _field(diagnosis, "checks", default=diagnosis)
-    rows: list[CheckRow] = []
-    for check in checks or ():
-        status = _field(check, "status", default=None)
-        ok = _field(check, "ok", "passed", default=status in ("pass", "ok", "passed"))
-        rows.append(CheckRow(
-            name=str(_field(check, "title", "name", default="check")),
-            ok=bool(ok),
-            detail=str(_field(check, "detail", "message", default="") or ""),
-            fix=str(_field(check, "fix", default="") or ""),
-            skipped=status in ("skip", "skipped"),
-        ))
-    return rows
+def addresses_table(diagnosis: Any) -> pd.DataFrame:
+    """The resolved addresses with their classification (the PrivateLink proof)."""
+    return pd.DataFrame(
+        [{"address": a.address, "IPv": a.version, "kind": a.kind, "range": a.range or "public internet"}
+         for a in diagnosis.addresses],
+        columns=["address", "IPv", "kind", "range"],
+    )
 
 
-def run_diagnostics(workbench: Any, paths: Sequence[str]) -> Callable[[Job[dict[str, Any]]], dict[str, Any]]:
+def run_diagnostics(workbench: Any, paths: Sequence[str], model_id: str | None
+                    ) -> Callable[[Job[dict[str, Any]]], dict[str, Any]]:
     """The worker's target: diagnose each path in turn, reporting progress, honouring cancel."""
     from workshop.diagnostics import diagnose_path
 
@@ -112,7 +94,7 @@ def run_diagnostics(workbench: Any, paths: Sequence[str]) -> Callable[[Job[dict[
                 break
             job.set_progress(i, len(paths), f"diagnosing {name}…")
             try:
-                out[name] = diagnose_path(workbench, name)
+                out[name] = diagnose_path(workbench, name, model_id=model_id)
             except WorkshopError as err:  # one path's config error must not hide the others
                 out[name] = err
             job.set_progress(i + 1, len(paths), "")
@@ -136,7 +118,7 @@ def _start(ctx: Context) -> None:
     except WorkshopError as err:
         st.session_state["diag.problem"] = str(err)
         return
-    state.put(DIAG_JOB, Job(run_diagnostics(workbench, paths), name="diagnostics").start())
+    state.put(DIAG_JOB, Job(run_diagnostics(workbench, paths, state.get(state.MODEL_ID)), name="diagnostics").start())
 
 
 def _diagnostics_section(ctx: Context, paths: list[str]) -> None:
@@ -182,35 +164,35 @@ def _draw(ctx: Context, job: Job[dict[str, Any]] | None) -> None:
 def _badge(diagnosis: Any) -> str:
     if isinstance(diagnosis, WorkshopError):
         return "❌"
-    rows = check_rows(diagnosis)
-    return "✅" if rows and all(r.ok or r.skipped for r in rows) else "❌"
+    return "✅" if diagnosis.ok else "❌"
 
 
 def _draw_path(ctx: Context, name: str, diagnosis: Any) -> None:
-    st.markdown(f"**{PATH_LABELS.get(name, name)}** — `{_field(diagnosis, 'endpoint', 'endpoint_url', default='')}`")
     if isinstance(diagnosis, WorkshopError):
+        st.markdown(f"**{PATH_LABELS.get(name, name)}**")
         st.error(str(diagnosis), icon="⚠️")
         return
-    identity = _field(diagnosis, "identity")
-    if identity is not None:
-        account, arn = _field(identity, "account"), _field(identity, "arn")
-        if account:
-            a, b = st.columns([1, 3])
-            a.metric("Account", str(account))
-            b.metric("Caller ARN", str(arn or "—"))
-    for row in check_rows(diagnosis):
-        icon = "⏭️" if row.skipped else ("✅" if row.ok else "❌")
-        with st.container(border=True):
-            st.markdown(f"{icon} **{row.name}** — {row.detail}")
-            if row.fix and not row.ok:
-                st.markdown(f"**Fix:** {row.fix}")
-    addresses = _field(diagnosis, "addresses", default=None)
-    if addresses:
-        st.dataframe(pd.DataFrame([
-            {"address": _field(a, "address", default=str(a)), "kind": _field(a, "kind", "classification", default="")}
-            for a in addresses
-        ]), hide_index=True)
-    show_sandbox_label(ctx.is_sandbox, "Timings and addresses")
+    st.markdown(f"**{PATH_LABELS.get(name, name)}** — endpoint `{diagnosis.endpoint}`"
+                + (f" · model `{diagnosis.model_id}`" if diagnosis.model_id else ""))
+    if diagnosis.identity is not None:
+        a, b = st.columns([1, 3])
+        a.metric("Account", diagnosis.identity.account)
+        b.metric("Caller ARN", diagnosis.identity.arn)
+    st.dataframe(checks_table(diagnosis), hide_index=True)
+    for check in diagnosis.checks:
+        is_dns = check.name.startswith("DNS") and bool(diagnosis.addresses)
+        if not (check.detail or check.fix or is_dns):
+            continue  # the table already says all there is
+        icon = {"pass": "✅", "fail": "❌", "skip": "⏭️"}[check.status]
+        with st.expander(f"{icon} {check.name}: details" + (" and fix" if check.failed and check.fix else ""),
+                         expanded=check.failed):
+            if check.detail:
+                st.markdown(check.detail)
+            if check.failed and check.fix:
+                st.markdown(f"**Fix:** {check.fix}")
+            if is_dns:
+                st.dataframe(addresses_table(diagnosis), hide_index=True)
+    show_sandbox_label(ctx.is_sandbox or diagnosis.sandbox, "Timings, addresses and identities")
 
 
 # ==================================================================================== policies
