@@ -529,16 +529,18 @@ def list_models(workbench: Any, path_name: str) -> ModelList:
     ``[models]`` in the config the built-in list stands in for it.
     """
     config = workbench.config
-    client = workbench.client(path_name)
-    region = getattr(client.path, "region", None) or getattr(config, "region", None)
+    path = config.path(path_name)  # an unknown path name is the caller's ConfigError
+    region = getattr(path, "region", None) or getattr(config, "region", None)
     configured = config_models(getattr(config, "models", None), region)
     notes = list(configured.notes)
     if not configured:
         configured = ModelList(builtin_models(region))
         notes.append("the config has no [models] section: showing the built-in list")
     try:
-        live = live_models(client.control(), region)
-    except Exception as exc:  # degrade, never crash: the config list still lets people work
+        # Inside the try: credentials that cannot be obtained (a failing AssumeRole) are a
+        # live failure too, and the config list still lets people pick a model.
+        live = live_models(workbench.client(path_name).control(), region)
+    except Exception as exc:  # degrade, never crash
         notes.append(
             f"live model list unavailable on path {path_name!r} ({_short(exc)}): showing the config list"
         )

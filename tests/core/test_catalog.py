@@ -11,6 +11,7 @@ from workshop.catalog import (
     builtin_models,
     config_models,
     family_of,
+    list_models,
     live_models,
     merge_models,
     profile_id_for,
@@ -105,13 +106,20 @@ def test_application_inference_profile_arn_is_well_formed_but_needs_the_catalog(
 
 
 def test_application_inference_profile_family_comes_from_the_live_catalog() -> None:
-    listed = [ModelInfo(APP_PROFILE_ARN, "team-a", "anthropic", "claude-messages", profile_id=APP_PROFILE_ARN)]
+    listed = [
+        ModelInfo(APP_PROFILE_ARN, "team-a", "anthropic", "claude-messages", profile_id=APP_PROFILE_ARN)
+    ]
     assert family_of(APP_PROFILE_ARN, listed) == "claude-messages"
 
 
 @pytest.mark.parametrize(
     "model_id",
-    ["deepseek.r1-v1:0", "amazon.titan-embed-text-v2:0", "stability.sd3-large-v1:0", "amazon.nova-canvas-v1:0"],
+    [
+        "deepseek.r1-v1:0",
+        "amazon.titan-embed-text-v2:0",
+        "stability.sd3-large-v1:0",
+        "amazon.nova-canvas-v1:0",
+    ],
 )
 def test_unknown_providers_and_non_text_models_are_input_errors_listing_families(model_id: str) -> None:
     with pytest.raises(InputError) as err:
@@ -148,8 +156,14 @@ def test_provisioned_context_variants_are_valid_forms() -> None:
 
 @pytest.mark.parametrize(
     ("region", "prefix"),
-    [("us-east-1", "us"), ("us-west-2", "us"), ("eu-central-1", "eu"), ("ap-southeast-2", "apac"),
-     ("us-gov-west-1", "us-gov"), ("ca-central-1", "us")],
+    [
+        ("us-east-1", "us"),
+        ("us-west-2", "us"),
+        ("eu-central-1", "eu"),
+        ("ap-southeast-2", "apac"),
+        ("us-gov-west-1", "us-gov"),
+        ("ca-central-1", "us"),
+    ],
 )
 def test_region_maps_to_the_profile_geography(region: str, prefix: str) -> None:
     assert region_profile_prefix(region) == prefix
@@ -159,11 +173,19 @@ def test_region_maps_to_the_profile_geography(region: str, prefix: str) -> None:
 def test_builtins_hold_the_seed_list_and_current_models_with_profile_hints() -> None:
     models = {m.model_id: m for m in builtin_models("eu-west-1")}
     seed = [
-        "anthropic.claude-3-5-sonnet-20240620-v1:0", "anthropic.claude-3-opus-20240229-v1:0",
-        "anthropic.claude-3-sonnet-20240229-v1:0", "anthropic.claude-3-haiku-20240307-v1:0",
-        "anthropic.claude-v2:1", "meta.llama3-1-70b-instruct-v1:0", "meta.llama3-1-8b-instruct-v1:0",
-        "meta.llama3-8b-instruct-v1:0", "mistral.mistral-large-2407-v1:0", "mistral.mistral-7b-instruct-v0:2",
-        "mistral.mixtral-8x7b-instruct-v0:1", "amazon.titan-text-lite-v1", "amazon.titan-text-express-v1",
+        "anthropic.claude-3-5-sonnet-20240620-v1:0",
+        "anthropic.claude-3-opus-20240229-v1:0",
+        "anthropic.claude-3-sonnet-20240229-v1:0",
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        "anthropic.claude-v2:1",
+        "meta.llama3-1-70b-instruct-v1:0",
+        "meta.llama3-1-8b-instruct-v1:0",
+        "meta.llama3-8b-instruct-v1:0",
+        "mistral.mistral-large-2407-v1:0",
+        "mistral.mistral-7b-instruct-v0:2",
+        "mistral.mixtral-8x7b-instruct-v0:1",
+        "amazon.titan-text-lite-v1",
+        "amazon.titan-text-express-v1",
     ]
     assert all(mid in models for mid in seed)
     assert {m.family for m in models.values()} == set(FAMILIES)
@@ -175,7 +197,9 @@ def test_builtins_hold_the_seed_list_and_current_models_with_profile_hints() -> 
 
 
 def test_config_models_keep_labels_and_turn_bad_entries_into_notes() -> None:
-    models = config_models({"Haiku": "anthropic.claude-3-haiku-20240307-v1:0", "Embed": "amazon.titan-embed-text-v2:0"})
+    models = config_models(
+        {"Haiku": "anthropic.claude-3-haiku-20240307-v1:0", "Embed": "amazon.titan-embed-text-v2:0"}
+    )
     assert [(m.label, m.family, m.source) for m in models] == [("Haiku", "claude-messages", "config")]
     assert len(models.notes) == 1 and "Embed" in models.notes[0]
 
@@ -190,14 +214,30 @@ class FakeControl:
         assert params == {"byOutputModality": "TEXT"}
         return {
             "modelSummaries": [
-                {"modelId": "anthropic.claude-3-haiku-20240307-v1:0", "modelName": "Claude 3 Haiku",
-                 "providerName": "Anthropic", "inferenceTypesSupported": ["ON_DEMAND"]},
-                {"modelId": "anthropic.claude-sonnet-4-20250514-v1:0", "modelName": "Claude Sonnet 4",
-                 "providerName": "Anthropic", "inferenceTypesSupported": ["INFERENCE_PROFILE"]},
-                {"modelId": "anthropic.claude-3-haiku-20240307-v1:0:200k", "modelName": "Claude 3 Haiku",
-                 "providerName": "Anthropic", "inferenceTypesSupported": ["PROVISIONED"]},
-                {"modelId": "amazon.titan-embed-text-v2:0", "modelName": "Titan Embeddings",
-                 "providerName": "Amazon", "inferenceTypesSupported": ["ON_DEMAND"]},
+                {
+                    "modelId": "anthropic.claude-3-haiku-20240307-v1:0",
+                    "modelName": "Claude 3 Haiku",
+                    "providerName": "Anthropic",
+                    "inferenceTypesSupported": ["ON_DEMAND"],
+                },
+                {
+                    "modelId": "anthropic.claude-sonnet-4-20250514-v1:0",
+                    "modelName": "Claude Sonnet 4",
+                    "providerName": "Anthropic",
+                    "inferenceTypesSupported": ["INFERENCE_PROFILE"],
+                },
+                {
+                    "modelId": "anthropic.claude-3-haiku-20240307-v1:0:200k",
+                    "modelName": "Claude 3 Haiku",
+                    "providerName": "Anthropic",
+                    "inferenceTypesSupported": ["PROVISIONED"],
+                },
+                {
+                    "modelId": "amazon.titan-embed-text-v2:0",
+                    "modelName": "Titan Embeddings",
+                    "providerName": "Amazon",
+                    "inferenceTypesSupported": ["ON_DEMAND"],
+                },
             ]
         }
 
@@ -207,16 +247,30 @@ class FakeControl:
         if not params.get("nextToken"):
             return {
                 "inferenceProfileSummaries": [
-                    {"inferenceProfileId": "eu.anthropic.claude-sonnet-4-20250514-v1:0", "type": "SYSTEM_DEFINED"},
+                    {
+                        "inferenceProfileId": "eu.anthropic.claude-sonnet-4-20250514-v1:0",
+                        "type": "SYSTEM_DEFINED",
+                    },
                 ],
                 "nextToken": "page-2",
             }
         return {
             "inferenceProfileSummaries": [
-                {"inferenceProfileId": "us.anthropic.claude-sonnet-4-20250514-v1:0", "type": "SYSTEM_DEFINED"},
-                {"inferenceProfileId": "a1b2c3d4e5f6", "inferenceProfileArn": APP_PROFILE_ARN,
-                 "inferenceProfileName": "team-a", "type": "APPLICATION",
-                 "models": [{"modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"}]},
+                {
+                    "inferenceProfileId": "us.anthropic.claude-sonnet-4-20250514-v1:0",
+                    "type": "SYSTEM_DEFINED",
+                },
+                {
+                    "inferenceProfileId": "a1b2c3d4e5f6",
+                    "inferenceProfileArn": APP_PROFILE_ARN,
+                    "inferenceProfileName": "team-a",
+                    "type": "APPLICATION",
+                    "models": [
+                        {
+                            "modelArn": "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+                        }
+                    ],
+                },
             ]
         }
 
@@ -225,7 +279,9 @@ def test_live_models_mark_profile_only_models_with_the_profile_for_the_region() 
     live = {m.model_id: m for m in live_models(FakeControl(), "us-east-1")}
     sonnet = live["anthropic.claude-sonnet-4-20250514-v1:0"]
     assert sonnet.needs_profile is True
-    assert sonnet.profile_id == "us.anthropic.claude-sonnet-4-20250514-v1:0"  # not eu.: the path is in us-east-1
+    assert (
+        sonnet.profile_id == "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    )  # not eu.: the path is in us-east-1
     assert live["anthropic.claude-3-haiku-20240307-v1:0"].needs_profile is False
     assert "us.anthropic.claude-sonnet-4-20250514-v1:0" in live  # profiles are pickable too
     assert live[APP_PROFILE_ARN].family == "claude-messages"
@@ -247,3 +303,30 @@ def test_merge_keeps_config_labels_first_and_takes_profile_facts_from_live() -> 
     assert (first.label, first.source, first.needs_profile) == ("My Sonnet", "config", True)
     assert first.profile_id == "us.anthropic.claude-sonnet-4-20250514-v1:0"
     assert len({m.model_id for m in merged}) == len(merged)
+
+
+class FailingCredentialsWorkbench:
+    """A workbench whose path credentials cannot be obtained (e.g. AssumeRole refused)."""
+
+    def __init__(self) -> None:
+        from workshop.config import default_config
+
+        self.config = default_config()
+
+    def client(self, path_name: str) -> object:
+        from workshop.errors import CredentialError
+
+        raise CredentialError("AssumeRole was refused", field="RoleARN")
+
+
+def test_list_models_degrades_to_the_config_list_when_credentials_fail() -> None:
+    models = list_models(FailingCredentialsWorkbench(), "cross-account")
+    assert models and all(m.source in ("config", "builtin") for m in models)
+    assert any("AssumeRole was refused" in note for note in models.notes)
+
+
+def test_list_models_for_an_unknown_path_is_a_config_error() -> None:
+    from workshop.errors import ConfigError
+
+    with pytest.raises(ConfigError):
+        list_models(FailingCredentialsWorkbench(), "satellite")
