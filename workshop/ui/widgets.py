@@ -43,10 +43,10 @@ def bind(key: str, *, on_change: Callable[[], None] | None = None) -> dict[str, 
     """
     shadow = widget_key(key)
     value = st.session_state.get(key)
-    # Re-seed only when different: assigning identical values is harmless but re-seeding
-    # a changed value is what restores a widget after a page switch.
-    if shadow not in st.session_state or st.session_state[shadow] != value:
-        st.session_state[shadow] = value
+    # Always re-seed, even when the shadow key still holds the same value: after a page
+    # switch the stale shadow may belong to another page's widget (same key, other widget
+    # id) and would be ignored, leaving the new widget on its default.
+    st.session_state[shadow] = value
     return {"key": shadow, "on_change": _copy_back, "args": (key, on_change)}
 
 
@@ -647,13 +647,18 @@ def code_path(ctx: Any, name: str) -> Any:
 
 
 def _participant() -> str:
-    """Who the facilitator's quota and invocation log attribute console calls to."""
-    import getpass
+    """Who the facilitator's quota and invocation log attribute this browser session's calls to."""
+    from workshop.quotas import participant_id
 
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in some containers
-        return "participant"
+    try:  # the session id is not public API; fall back to the OS user like the CLI does
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        run_ctx = get_script_run_ctx()
+        if run_ctx is not None and run_ctx.session_id:
+            return participant_id("console", run_ctx.session_id)
+    except Exception:
+        pass
+    return participant_id("cli")
 
 
 def start_invoke(ctx: Any) -> None:
