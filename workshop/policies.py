@@ -60,7 +60,7 @@ LOG_GROUP_RE = re.compile(r"^[\w./#-]{1,512}$")
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 PREFIX_RE = re.compile(r"^[\w!.*'()/-]{0,900}$")
 # The interface endpoint DNS name: vpce-<id>-<suffix>.bedrock-runtime.<region>.vpce.amazonaws.com
-_VPCE_HOST_RE = re.compile(r"^(?:\*\.)?(?P<id>vpce-[0-9a-f]{8,17})-[a-z0-9]+\.")
+_VPCE_HOST_RE = re.compile(r"^(?:\*\.)?(?P<id>vpce-[0-9a-f]{8,17})-[a-z0-9]+[.-]")
 
 INVOCATION_LOG_STREAM = "aws/bedrock/modelinvocations"
 """The log stream Bedrock writes to inside the configured log group."""
