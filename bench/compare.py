@@ -1,0 +1,193 @@
+"""Benchmarks for the comparison engine, statistics and store (issue 6). Prints figures.
+
+1. Engine vs bare boto3: the same ~2,000 InvokeModel calls at concurrency 8 against the
+   sandbox without delay, (a) through ComparisonJob with every sample committed to a
+   SQLite store, (b) through a bare ThreadPoolExecutor loop calling the same boto3 clients.
+   Goal: engine throughput >= 0.8x bare.
+2. Statistics + every chart aggregate (stats.analyse) on 100k synthetic samples.
+   Goal: <= 0.5 s.
+3. Memory: peak RSS growth while storing, loading and analysing a 100k-sample run.
+
+Run: .venv/bin/python bench/compare.py [--calls 2000] [--concurrency 8] [--rows 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from workshop import catalog, prompts, stats  # noqa: E402
+from workshop.compare import RunSettings, run_comparison  # noqa: E402
+from workshop.results import InvocationResult  # noqa: E402
+from workshop.store import Store  # noqa: E402
+from workshop.workbench import Workbench  # noqa: E402
+
+MODEL = "amazon.nova-micro-v1:0"
+PATHS = ("nat", "vpce", "cross-account")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def bare_loop(wb: Workbench, body: dict, calls: list[str], concurrency: int) -> float:
+    """Calls/s of a plain thread pool over the same boto3 clients, nothing stored."""
+    import json
+
+    payload = json.dumps(body)
+    clients = {p: wb.client(p).runtime for p in PATHS}
+
+    def one(path: str) -> None:
+        response = clients[path].invoke_model(modelId=MODEL, body=payload, contentType="application/json")
+        response["body"].read()
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        for _ in pool.map(one, calls):
+            pass
+    return len(calls) / (time.perf_counter() - t0)
+
+
+def engine_run(wb: Workbench, store: Store, body: dict, per_path: int, concurrency: int) -> tuple[float, int]:
+    settings = RunSettings(
+        paths=PATHS, model_id=MODEL, body=body, samples=per_path, warmup=0, concurrency=concurrency
+    )
+    t0 = time.perf_counter()
+    job = run_comparison(settings, wb, store)
+    elapsed = time.perf_counter() - t0
+    assert job.status == "complete", (job.status, job.error)
+    stored = len(store.samples(job.run_id or ""))
+    return settings.total / elapsed, stored
+
+
+def bench_engine(calls: int, concurrency: int, rounds: int) -> None:
+    family = catalog.family_of(MODEL)
+    body = prompts.parse_body(prompts.template_text(family), family, "invoke")
+    per_path = calls // len(PATHS)
+    plan = [p for _ in range(per_path) for p in PATHS]
+    with tempfile.TemporaryDirectory() as tmp, Workbench.open(no_delay=True, pool_size=concurrency * 2) as wb:
+        store = Store.open(f"sqlite:///{tmp}/bench.db")
+        bare_loop(wb, body, plan[: 30 * len(PATHS)], concurrency)  # warm every pool
+        bare, engine = [], []
+        for _ in range(rounds):  # alternate, so machine noise hits both alike
+            bare.append(bare_loop(wb, body, plan, concurrency))
+            rate, stored = engine_run(wb, store, body, per_path, concurrency)
+            engine.append(rate)
+            assert stored == len(plan), (stored, len(plan))
+        store.close()
+    b, e = float(np.median(bare)), float(np.median(engine))
+    print(f"engine vs bare boto3: {len(plan)} calls, concurrency {concurrency}, sandbox no delay, {rounds} rounds")
+    print(f"  bare boto3 loop      {b:8.0f} calls/s   (rounds: {', '.join(f'{x:.0f}' for x in bare)})")
+    print(f"  engine + store       {e:8.0f} calls/s   (rounds: {', '.join(f'{x:.0f}' for x in engine)})")
+    print(f"  ratio                {e / b:8.2f}x        (goal >= 0.80x)")
+
+
+def synthetic_frame(rows: int, seed: int = 1) -> pd.DataFrame:
+    """A samples frame shaped like Store.samples: three paths, a lognormal model time."""
+    rng = np.random.default_rng(seed)
+    paths = np.array(PATHS)[np.arange(rows) % 3]
+    server = rng.lognormal(np.log(400), 0.3, rows)
+    shift = np.select([paths == "vpce", paths == "cross-account"], [-1.0, 2.0], 0.0)
+    overhead = rng.gamma(4, 1.5, rows) + shift
+    return pd.DataFrame(
+        {
+            "seq": np.arange(rows),
+            "path": paths,
+            "warmup": np.arange(rows) < 6,
+            "cold": np.arange(rows) < 3,
+            "started_at": pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(np.arange(rows) * 10, unit="ms"),
+            "client_ms": server + overhead,
+            "ttft_ms": np.nan,
+            "server_ms": server,
+            "overhead_ms": overhead,
+            "credentials_ms": np.where(paths == "cross-account", 30.0, 5.0),
+            "retries": pd.array(np.where(rng.random(rows) < 0.01, 1, 0), dtype="Int64"),
+            "error_code": pd.Series([None] * rows, dtype=object),
+            "output_tokens": pd.array(rng.integers(50, 200, rows), dtype="Int64"),
+        }
+    )
+
+
+def bench_stats(rows: int, repeats: int = 5) -> None:
+    df = synthetic_frame(rows)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        analysis = stats.analyse(df)
+        times.append(time.perf_counter() - t0)
+    points = len(analysis.ecdf) + len(analysis.box) + len(analysis.drift) + len(analysis.decomposition)
+    print(f"stats + chart aggregates on {rows:,} samples: median {np.median(times):.3f} s, "
+          f"best {min(times):.3f} s over {repeats} (goal <= 0.5 s); {points} chart rows in total")
+
+
+def bench_memory(rows: int) -> None:
+    """Store a rows-sample run, load it and analyse it; report RSS growth."""
+    df = synthetic_frame(rows)
+    results = [
+        InvocationResult(path=p, model_id=MODEL, api="invoke", started_at=t.to_pydatetime(), client_ms=c,
+                         server_ms=s, overhead_ms=o, credentials_ms=cr, output_tokens=int(tok), retries=int(r))
+        for p, t, c, s, o, cr, tok, r in zip(df["path"], df["started_at"], df["client_ms"], df["server_ms"],
+                                             df["overhead_ms"], df["credentials_ms"], df["output_tokens"],
+                                             df["retries"], strict=True)
+    ]
+    del df
+    gc.collect()
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store.open(f"sqlite:///{tmp}/mem.db")
+        run_id = store.create_run({}, paths=PATHS, model_id=MODEL, api="invoke", sandbox=True)
+        base = current_rss_mb()
+        t0 = time.perf_counter()
+        for seq, result in enumerate(results):
+            store.add_sample(run_id, result, seq=seq)
+        write_s = time.perf_counter() - t0
+        del results
+        gc.collect()
+        t0 = time.perf_counter()
+        loaded = store.samples(run_id)
+        load_s = time.perf_counter() - t0
+        analysis = stats.analyse(loaded)
+        after = current_rss_mb()
+        print(f"memory, {rows:,}-sample run: RSS {after:.0f} MB after load + analyse "
+              f"({after - base:+.0f} MB over the empty store), process peak {peak_rss_mb():.0f} MB; "
+              f"frame {loaded.memory_usage(deep=True).sum() / 2**20:.0f} MB")
+        print(f"  store writes {rows / write_s:,.0f} samples/s ({write_s * 1e6 / rows:.0f} us each, "
+              f"one commit per sample); load {load_s:.2f} s")
+        assert len(analysis.summary) == 3
+        store.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--skip-engine", action="store_true")
+    args = parser.parse_args()
+    bench_stats(args.rows)
+    if not args.skip_engine:
+        bench_engine(args.calls, args.concurrency, args.rounds)
+    bench_memory(args.rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
