@@ -175,3 +175,22 @@ def test_unreachable_endpoint_is_an_error_result_with_a_hint(tmp_path: Path, clo
 def test_unknown_path_for_models_is_one_line() -> None:
     line = one_line_error(cli("models", "--path", "nowhere"))
     assert "unknown path 'nowhere'" in line
+
+
+def test_encrypted_config_with_key_file_drives_the_cross_account_path(tmp_path: Path) -> None:
+    from workshop import secrets
+
+    key_file = tmp_path / "workshop.key"
+    keyring = secrets.load_keyring(key_file, create=True)
+    cfg = write(tmp_path, (
+        "[workshop]\nSandbox = true\nEncrypted = true\n\n[path cross-account]\n"
+        f"RoleARN = {keyring.encrypt('arn:aws:iam::444455556666:role/BedrockCrossAccountRole')}\n"
+        f"ExternalId = {keyring.encrypt('workshop-external-id')}\n"
+    ))
+    proc = cli("invoke", "--config", cfg, "--key-file", str(key_file), "--path", "cross-account",
+               "--model", HAIKU, "--json", "--no-delay")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["ok"]
+    wrong = cli("invoke", "--config", cfg, "--path", "cross-account", "--model", HAIKU)
+    line = one_line_error(wrong)
+    assert "[path cross-account] RoleARN" in line

@@ -142,3 +142,15 @@ def test_public_endpoint_is_the_regional_runtime_url() -> None:
 
 def test_default_config_is_unbound_until_the_sandbox_starts() -> None:
     assert all(p.endpoint_url is None for p in default_config().paths.values())
+
+
+def test_sandbox_mode_never_uses_the_hosts_aws_credentials() -> None:
+    import os
+    from pathlib import Path
+
+    Path(os.environ["AWS_SHARED_CREDENTIALS_FILE"]).write_text(
+        "[default]\naws_access_key_id = AKIAI44QH8DHBEXAMPLE\n"
+        "aws_secret_access_key = je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY\n"
+    )
+    with Workbench.open(no_delay=True) as wb:
+        assert wb.client("nat").session.get_credentials().access_key == "AKIAIOSFODNN7EXAMPLE"
