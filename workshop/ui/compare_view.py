@@ -91,6 +91,7 @@ def compare_page(ctx: Context) -> None:
         "The verdict gives the difference of medians with a bootstrap 95% interval."
     )
     _record_finished_run(ctx)
+    _run_from_link()
     paths = ctx.path_names()
     if not paths:
         return
@@ -112,6 +113,13 @@ def compare_page(ctx: Context) -> None:
             return
         st.divider()
         show_run(ctx, store, run, key="compare")
+
+
+def _run_from_link() -> None:
+    """``?run=<id>`` opens that stored run's results (a link a facilitator can share)."""
+    linked = st.query_params.get("run")
+    if linked and linked != state.get(RUN_ID) and not _job_running(state.get(JOB)):
+        state.put(RUN_ID, linked)
 
 
 def _record_finished_run(ctx: Context) -> None:
@@ -190,8 +198,9 @@ def _settings_form(ctx: Context, paths: list[str]) -> None:
     st.subheader("Run settings")
     left, right = st.columns([3, 2])
     with left:
-        st.multiselect("Paths", paths, format_func=lambda p: f"{p} — {PATH_LABELS.get(p, p)}",
-                       help="Every chosen path gets the same request, interleaved.", disabled=running,
+        st.multiselect("Paths", paths,
+                       help="Every chosen path gets the same request, interleaved. "
+                       + "; ".join(f"{p}: {PATH_LABELS.get(p, p)}" for p in paths), disabled=running,
                        **bind(PATHS))
         models = _model_options(ctx)
         if state.get(MODEL) not in models:
@@ -326,10 +335,10 @@ def cancel_run() -> None:
 def _controls(ctx: Context) -> None:
     job = state.get(JOB)
     running = _job_running(job)
-    a, b, _ = st.columns([1, 1, 4])
-    a.button("Start comparison", type="primary", icon="▶️", key="compare-start", disabled=running,
-             on_click=start_run, args=(ctx,))
-    b.button("Cancel", icon="⏹️", key="compare-cancel", disabled=not running, on_click=cancel_run)
+    row = st.container(horizontal=True)
+    row.button("Start comparison", type="primary", icon="▶️", key="compare-start", disabled=running,
+               on_click=start_run, args=(ctx,))
+    row.button("Cancel", icon="⏹️", key="compare-cancel", disabled=not running, on_click=cancel_run)
     problem = state.get(PROBLEM)
     if problem:
         st.error(problem, icon="⚠️")

@@ -129,8 +129,8 @@ def _diagnostics_section(ctx: Context, paths: list[str]) -> None:
     job = state.get(DIAG_JOB)
     running = job is not None and job.running
     left, right = st.columns([4, 1], vertical_alignment="bottom")
-    left.multiselect("Paths", paths, format_func=lambda p: f"{p} — {PATH_LABELS.get(p, p)}", disabled=running,
-                     **bind(DIAG_PATHS))
+    left.multiselect("Paths", paths, disabled=running, **bind(DIAG_PATHS),
+                     help="; ".join(f"{p}: {PATH_LABELS.get(p, p)}" for p in paths))
     right.button("Run diagnostics", type="primary", icon="🩺", key="diag-run", disabled=running,
                  on_click=_start, args=(ctx,))
     problem = st.session_state.get("diag.problem")

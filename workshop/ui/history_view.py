@@ -104,6 +104,11 @@ def _runs_section(ctx: Context, store: Store, runs: list[RunInfo]) -> None:
                "every sample taken before that is kept.")
 
     by_id = {run.id: run for run in runs}
+    linked = st.query_params.get("run")  # ?run=<id>: a shareable link to one run
+    if linked in by_id and st.session_state.get("history.linked") != linked:
+        st.session_state["history.linked"] = linked
+        state.put(OPEN_RUN, linked)
+        st.session_state.pop("w:history.open_run", None)
     if state.get(OPEN_RUN) not in by_id:
         state.put(OPEN_RUN, runs[0].id)
     chosen_id = st.selectbox(
