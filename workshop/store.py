@@ -73,9 +73,10 @@ def default_url() -> str:
     return f"sqlite:///{folder / DB_FILENAME}"
 
 
-def resolve_url(url: str | None = None) -> str:
-    """The store URL to use: ``url`` if given, else ``$WORKSHOP_STORE_URL``, else the default."""
-    return url or os.environ.get(STORE_URL_ENV) or default_url()
+def resolve_url(url: str | None = None, *, config_url: str | None = None) -> str:
+    """The store URL to use, first found: ``url`` (e.g. ``--store``), ``$WORKSHOP_STORE_URL``,
+    the config's ``StoreURL`` (``config_url``), the default SQLite file."""
+    return url or os.environ.get(STORE_URL_ENV) or config_url or default_url()
 
 
 # --------------------------------------------------------------------------------------
@@ -368,13 +369,13 @@ class Store:
     # ---------------------------------------------------------------- opening
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True) -> Store:
+    def open(cls, url: str | None = None, *, config_url: str | None = None, migrate: bool = True) -> Store:
         """Open (and upgrade) the store at ``url`` (see :func:`resolve_url`).
 
         Raises StoreError (field ``StoreURL``) for a malformed URL, a missing driver or an
         unreachable server, with the fix in the message.
         """
-        resolved = resolve_url(url)
+        resolved = resolve_url(url, config_url=config_url)
         engine = _create_engine(resolved)
         shown = engine.url.render_as_string(hide_password=True)
         store = cls(engine, shown)
