@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from workshop import PATH_LABELS
 from workshop.errors import WorkshopError
@@ -112,15 +113,23 @@ def _list_models(fingerprint: str, path: str, _workbench: Any) -> Any:
     return list_models(_workbench, path)
 
 
-@st.cache_resource(show_spinner=False)
-def _configure_logging(debug: bool) -> bool:
-    """Install the redacting log filter once per process (per debug setting)."""
-    try:
-        from workshop import logs
-    except ImportError:  # pragma: no cover - the logs module lands with issue 4
-        return False
+def _configure_logging(debug: bool) -> None:
+    """Install the redacting log handler, and re-install it when something changed.
+
+    Not cached: handlers added later (by Streamlit, pytest) must get the redacting filter
+    too, and a config with ``Debug = true`` turns the wire logging on. Cheap when nothing
+    changed. Logging is per process, so the last config loaded decides the level.
+    """
+    from workshop import logs
+    from workshop.secrets import RedactingFilter
+
+    root = logging.getLogger()
+    want = logging.DEBUG if debug else logging.WARNING
+    ours = any(getattr(h, "_workshop_handler", False) for h in root.handlers)
+    unfiltered = any(not any(isinstance(f, RedactingFilter) for f in h.filters) for h in root.handlers)
+    if ours and root.level == want and not unfiltered:
+        return
     logs.configure(debug=debug)
-    return True
 
 
 @dataclass(frozen=True)
@@ -182,7 +191,8 @@ class Context:
     def link(self, file: str, label: str, icon: str | None = None) -> None:
         """A link to another step, drawn only once that page exists (pages land separately)."""
         if (ROOT / file).exists():
-            st.page_link(file, label=label, icon=icon)
+            with contextlib.suppress(StreamlitAPIException):  # page run as its own entry point
+                st.page_link(file, label=label, icon=icon)
 
     def sandbox_caption(self, figure: str = "") -> None:
         """Label a figure "modelled, not measured on AWS" when it comes from the sandbox."""
@@ -272,9 +282,16 @@ def _links(ctx: Context) -> None:
     with st.sidebar:
         st.divider()
         for info in PAGES:
-            if (ROOT / info.file).exists():
+            if not (ROOT / info.file).exists():
+                continue
+            try:
                 st.page_link(info.file, label=f"{info.step}. {info.label}", icon=info.icon,
                              disabled=info.step == ctx.step)
+            except StreamlitAPIException:
+                # The page was started as its own entry point (`streamlit run pages/4_Invoke.py`,
+                # AppTest.from_file(page)): there is no multipage app to link into.
+                st.caption("Start the console with `streamlit run app.py` for links to every step.")
+                return
 
 
 def _credential_mode(ctx: Context, path: str) -> str:

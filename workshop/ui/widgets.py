@@ -378,6 +378,11 @@ def apply_form(ctx: Any, *, quiet: bool = False) -> bool:
     except WorkshopError as err:
         state.flash("error", str(err))
         return False
+    # Write-only fields are emptied once applied: the clear value must not stay in the
+    # widget (and travel back to the browser) on every rerun.
+    for name in edited.paths:
+        for field_name in SECRET_FIELDS:
+            st.session_state[state.form_key(name, field_name)] = ""
     if config_fingerprint(edited) != config_fingerprint(current):
         label = state.get(state.CONFIG_LABEL)
         adopt_config(edited, label if label.endswith("(edited)") else f"{label} (edited)")
