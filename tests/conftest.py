@@ -14,6 +14,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+NETGUARD = Path(__file__).resolve().parent / "netguard"
+
+
+
+def _install_netguard() -> None:
+    """Guard this process; subprocesses load the same file through PYTHONPATH (sitecustomize)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("workshop_test_netguard", NETGUARD / "sitecustomize.py")
+    assert spec and spec.loader
+    spec.loader.exec_module(importlib.util.module_from_spec(spec))
+
+
+_install_netguard()
 
 _AWS_ENV = (
     "AWS_ACCESS_KEY_ID",
@@ -51,6 +65,10 @@ def isolate_environment(env: dict[str, str] | os._Environ, tmp: Path) -> None:
     env["AWS_SHARED_CREDENTIALS_FILE"] = str(tmp / "aws-credentials")
     env["AWS_EC2_METADATA_DISABLED"] = "true"
     env["NO_PROXY"] = "127.0.0.1,localhost"
+    # Every Python subprocess a test starts gets the loopback-only guard too.
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(NETGUARD), str(ROOT), env.get("PYTHONPATH", "")) if p
+    )
     (tmp / "home").mkdir(parents=True, exist_ok=True)
 
 
