@@ -42,7 +42,9 @@ def client_config(path: AccessPath, *, pool_size: int = DEFAULT_POOL_SIZE) -> Co
         region_name=path.region,
         connect_timeout=path.connect_timeout,
         read_timeout=path.read_timeout,
-        retries={"mode": path.retry_mode, "max_attempts": path.max_attempts},
+        # MaxAttempts counts the first call too (like AWS_MAX_ATTEMPTS); botocore's
+        # "max_attempts" key would count retries only, one more call than configured.
+        retries={"mode": path.retry_mode, "total_max_attempts": path.max_attempts},
         max_pool_connections=max(1, pool_size),
         proxies={"http": path.proxy, "https": path.proxy} if path.proxy else None,
         user_agent_extra=USER_AGENT_EXTRA,

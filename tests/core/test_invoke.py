@@ -200,9 +200,9 @@ def test_throttling_counts_the_sdk_retries_and_says_to_slow_down(
         client.close()
     assert result.error_code == "ThrottlingException"
     assert result.http_status == 429
-    # botocore's standard mode retried before giving up; the count comes from RetryAttempts
-    assert result.retries >= 1
-    assert f"after {result.retries} automatic retries" in result.error_hint
+    # MaxAttempts counts the first call: 2 attempts = exactly 1 retry (from RetryAttempts)
+    assert result.retries == 1
+    assert "after 1 automatic retry:" in result.error_hint
     assert "Service Quotas" in result.error_hint
 
 

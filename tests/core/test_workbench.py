@@ -129,7 +129,7 @@ def test_client_config_fails_fast_retries_and_sizes_the_pool() -> None:
                       proxy="http://127.0.0.1:3128", max_attempts=5, retry_mode="adaptive")
     cfg = client_config(path, pool_size=64)
     assert cfg.connect_timeout == 3.0 and cfg.read_timeout == 60.0
-    assert cfg.retries == {"mode": "adaptive", "max_attempts": 5}
+    assert cfg.retries == {"mode": "adaptive", "total_max_attempts": 5}
     assert cfg.max_pool_connections == 64
     assert cfg.proxies == {"http": "http://127.0.0.1:3128", "https": "http://127.0.0.1:3128"}
     assert cfg.user_agent_extra == USER_AGENT_EXTRA
