@@ -85,7 +85,7 @@ def test_lists_a_run_with_its_status_and_opens_it_with_summary_verdict_and_chart
     summary = at.dataframe[1].value
     assert summary["path"].tolist() == ["Public endpoint via NAT", "VPC endpoint (PrivateLink)",
                                         "Cross-account (AssumeRole)"]
-    charts = at.get("arrow_vega_lite_chart")
+    charts = at.get("vega_lite_chart")
     assert len(charts) == 4
     specs = [json.loads(c.proto.spec) for c in charts]
     assert all(spec.get("$schema", "").startswith("https://vega.github.io/schema/vega-lite") for spec in specs)

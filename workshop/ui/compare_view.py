@@ -409,14 +409,16 @@ class Verdict:
 
 @dataclass(frozen=True)
 class RunAggregates:
-    """Everything drawn for one run, computed once (a 100k-sample run stays cheap to redraw)."""
+    """Everything drawn for one run, computed once (a 100k-sample run stays cheap to redraw).
+
+    The charts are built here from the same one-pass ``stats.prepare`` as the tables, and
+    each chart's data is the aggregate frame kept beside it (offered as CSV).
+    """
 
     summary: pd.DataFrame  # stats.summarize, index = path
     verdicts: tuple[Verdict, ...]
-    ecdf: pd.DataFrame
-    box: pd.DataFrame
-    decomposition: pd.DataFrame
-    drift: pd.DataFrame
+    charts: dict[str, Any]  # name -> alt.Chart
+    data: dict[str, pd.DataFrame]  # name -> the aggregate the chart draws
     n: int
 
 
@@ -424,35 +426,43 @@ VERDICT_METRICS: tuple[str, ...] = ("overhead_ms", "client_ms")
 """Overhead first: it strips out model time, so a few-ms path difference can show."""
 
 
-def compute_aggregates(df: pd.DataFrame, *, seed: int = 0) -> RunAggregates:
-    """Stats and chart aggregates of a samples frame (warm-up rows included: the cold call is shown apart)."""
-    from workshop import stats
+def compute_aggregates(df: pd.DataFrame, *, seed: int = 0, sandbox: bool = False) -> RunAggregates:
+    """Stats, chart aggregates and charts of a samples frame (warm-up rows included: the cold
+    first call is shown apart)."""
+    from workshop import charts, stats
 
+    prep = stats.prepare(df)  # split per path once; every function below reuses it
     verdicts = tuple(
         Verdict(metric, stats.verdict(pair), pair.significant)
         for metric in VERDICT_METRICS
-        for pair in stats.pairwise(df, metric, seed=seed)
+        for pair in stats.pairwise(prep, metric, seed=seed)
     )
     return RunAggregates(
-        summary=stats.summarize(df),
+        summary=stats.summarize(prep),
         verdicts=verdicts,
-        ecdf=stats.ecdf(df, "client_ms"),
-        box=stats.box_stats(df, "overhead_ms"),
-        decomposition=stats.decomposition(df),
-        drift=stats.time_buckets(df, "client_ms"),
-        n=int((~df["warmup"].astype(bool)).sum()) if len(df) else 0,
+        charts=charts.all_charts(prep, sandbox=sandbox),
+        data={
+            "ecdf": stats.ecdf(prep, "client_ms"),
+            "overhead_box": stats.box_stats(prep, "overhead_ms"),
+            "decomposition": stats.decomposition(prep),
+            "drift": stats.time_buckets(prep, "client_ms"),
+        },
+        n=sum(prep.samples.values()),
     )
 
 
-@st.cache_data(show_spinner="Computing the statistics…", max_entries=16)
-def _aggregates(_store: Store, url: str, run_id: str, n: int, status: str, seed: int) -> RunAggregates:
+# cache_resource, not cache_data: the result holds Altair charts (no pickling round trip on
+# every rerun) and is read-only, so sessions can share it.
+@st.cache_resource(show_spinner="Computing the statistics…", max_entries=8)
+def _aggregates(_store: Store, url: str, run_id: str, n: int, status: str, seed: int,
+                sandbox: bool) -> RunAggregates:
     """Aggregates of one stored run; cached on (store, run, size, status) so reruns are free."""
-    return compute_aggregates(_store.samples(run_id, include_warmup=True), seed=seed)
+    return compute_aggregates(_store.samples(run_id, include_warmup=True), seed=seed, sandbox=sandbox)
 
 
 def aggregates_for(store: Store, run: RunInfo) -> RunAggregates:
     seed = int((run.settings or {}).get("seed", 0) or 0)
-    return _aggregates(store, store.url, run.id, run.sample_count, run.status, seed)
+    return _aggregates(store, store.url, run.id, run.sample_count, run.status, seed, run.sandbox)
 
 
 def show_run_brief(ctx: Context, store: Store, run: RunInfo, *, key: str) -> None:
@@ -550,7 +560,7 @@ def _verdicts(agg: RunAggregates) -> None:
 
 @dataclass(frozen=True)
 class ChartSpec:
-    """One chart of the results: its title, builder output and the data behind it."""
+    """One chart of the results: its title, the chart, the data behind it, what to read in it."""
 
     name: str
     title: str
@@ -559,30 +569,23 @@ class ChartSpec:
     caption: str
 
 
-def _chart_specs(run: RunInfo, agg: RunAggregates) -> list[ChartSpec]:
-    from workshop import charts
-
-    return [
-        ChartSpec("ecdf", "Client latency, ECDF per path", charts.ecdf_chart(agg.ecdf), agg.ecdf,
-                  "Further left = faster. Where the curves separate is where the paths differ."),
-        ChartSpec("overhead-box", "Network overhead (client − server) per path", charts.box_chart(agg.box),
-                  agg.box, "Overhead strips out model time: the part of latency the path itself adds."),
-        ChartSpec("decomposition", "Median latency, decomposed", charts.decomposition_chart(agg.decomposition),
-                  agg.decomposition, "Credentials / network overhead / server time, medians per path."),
-        ChartSpec("drift", "Latency over time (drift)", charts.drift_chart(agg.drift), agg.drift,
-                  "Median per time bucket: interleaving means drift hits every path alike."),
-    ]
+CHARTS: tuple[tuple[str, str, str], ...] = (
+    ("ecdf", "Client latency, ECDF per path",
+     "Further left = faster. Where the curves separate is where the paths differ."),
+    ("overhead_box", "Network overhead (client − server) per path",
+     "Overhead strips out model time: the part of latency the path itself adds."),
+    ("decomposition", "Median latency, decomposed",
+     "Credentials / network overhead / server time per path; the first (cold) call shown apart."),
+    ("drift", "Latency over time (drift)",
+     "Median per time bucket: interleaving means drift hits every path alike."),
+)
 
 
 def _charts(ctx: Context, run: RunInfo, agg: RunAggregates, key: str) -> None:
-    if importlib.util.find_spec("workshop.charts") is None:  # lands with issue 6's chart builders
-        st.info("Charts are not available in this build (workshop/charts.py is missing).", icon="ℹ️")
-        return
-    specs = _chart_specs(run, agg)
-    for left_right in (specs[:2], specs[2:]):
-        cols = st.columns(2)
-        for column, spec in zip(cols, left_right, strict=False):
-            with column:
+    specs = [ChartSpec(name, title, agg.charts[name], agg.data[name], caption) for name, title, caption in CHARTS]
+    for pair in (specs[:2], specs[2:]):
+        for column, spec in zip(st.columns(2), pair, strict=True):
+            with column, st.container(border=True):
                 st.markdown(f"**{spec.title}**")
                 st.altair_chart(spec.chart, key=f"{key}-{spec.name}")
                 st.caption(spec.caption)
