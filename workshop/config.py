@@ -281,7 +281,7 @@ class WorkshopConfig:
     sandbox: bool = False
     source: str = "<built-in sandbox>"
     store_url: str | None = None
-    log_bodies: bool = False
+    log_bodies: bool = True
     quota: QuotaSettings = field(default_factory=QuotaSettings)
     problems: tuple[ConfigProblem, ...] = ()
     sandbox_settings: dict[str, str] = field(default_factory=dict)
@@ -795,7 +795,7 @@ def _parse_new(parser: configparser.ConfigParser, reader: _Reader) -> WorkshopCo
         sandbox=sandbox,
         source=reader.source,
         store_url=_get(ws, "StoreURL") or None,
-        log_bodies=reader.flag("workshop", "LogBodies", _get(ws, "LogBodies"), False),
+        log_bodies=reader.flag("workshop", "LogBodies", _get(ws, "LogBodies"), True),
         quota=quota,
         problems=_dedupe(reader.problems),
         sandbox_settings=sandbox_settings,

@@ -99,6 +99,11 @@ def _now(now: datetime | None) -> datetime:
     return now if now.tzinfo else now.replace(tzinfo=UTC)
 
 
+def is_limited(quota: QuotaLike | None) -> bool:
+    """True when the facilitator set any limit (so checking needs the store at all)."""
+    return _is_limited(quota)
+
+
 def _is_limited(quota: QuotaLike | None) -> bool:
     return quota is not None and (quota.max_invocations is not None or quota.per_minute is not None)
 

@@ -7,13 +7,17 @@ worker threads all share the same client (and connection pool) for a path.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
 from workshop.config import WorkshopConfig, bind_sandbox, default_config
 from workshop.credentials import StaticKeys
+from workshop.errors import WorkshopError
 from workshop.paths import DEFAULT_POOL_SIZE, PathClient
 from workshop.results import InvocationResult
+
+log = logging.getLogger(__name__)
 
 
 class Workbench:
@@ -25,10 +29,15 @@ class Workbench:
         *,
         sandbox: Any = None,
         pool_size: int = DEFAULT_POOL_SIZE,
+        store: Any = None,
+        owns_sandbox: bool = True,
     ) -> None:
         self.config = config
         self.sandbox = sandbox
+        self._owns_sandbox = owns_sandbox
         self.pool_size = pool_size
+        self._store = store
+        self._owns_store = store is None
         self._clients: dict[str, PathClient] = {}
         self._path_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -41,6 +50,7 @@ class Workbench:
         *,
         no_delay: bool | None = None,
         pool_size: int = DEFAULT_POOL_SIZE,
+        store: Any = None,
     ) -> Workbench:
         """Open a workbench for ``config`` (default: the built-in sandbox).
 
@@ -49,10 +59,10 @@ class Workbench:
         """
         config = config if config is not None else default_config()
         if not config.sandbox:
-            return cls(config, pool_size=pool_size)
+            return cls(config, pool_size=pool_size, store=store)
         server = start_configured_sandbox(config, no_delay=no_delay)
         try:
-            return cls(bind_sandbox(config, server), sandbox=server, pool_size=pool_size)
+            return cls(bind_sandbox(config, server), sandbox=server, pool_size=pool_size, store=store)
         except BaseException:
             server.stop()
             raise
@@ -92,6 +102,17 @@ class Workbench:
                     self._clients[path_name] = found
             return found
 
+    @property
+    def store(self) -> Any:
+        """The results store (opened on first use from the config's StoreURL)."""
+        if self._store is None:
+            from workshop.store import Store
+
+            with self._lock:
+                if self._store is None:
+                    self._store = Store.open(config_url=self.config.store_url)
+        return self._store
+
     def invoke(
         self,
         path_name: str,
@@ -101,16 +122,40 @@ class Workbench:
         *,
         on_text: Any = None,
         participant: str | None = None,
+        enforce_quota: bool = True,
     ) -> InvocationResult:
         """One invocation through ``path_name``; errors from Bedrock are data on the result.
 
-        ``participant`` is who the facilitator's quota and invocation log attribute the
-        call to (wired in by the quota/log work).
+        Before anything is sent the facilitator's quota for ``participant`` (default: this
+        OS user, as the CLI) is checked — QuotaError, nothing sent, when it is used up. A
+        comparison checks its whole budget up front and passes ``enforce_quota=False``.
+        Afterwards the call is recorded in the invocation log (ModelInvocationLog shape,
+        secrets redacted, bodies only when the config's LogBodies is on).
         """
+        from workshop import invocation_log, quotas
         from workshop import invoke as invoke_module
 
+        who = participant or quotas.participant_id("cli")
         client = self.client(path_name)
-        return invoke_module.invoke(client, model_id, body, api, on_text=on_text)
+        if enforce_quota and quotas.is_limited(self.config.quota):
+            quotas.check_quota(self.config.quota, self.store, who)
+        result = invoke_module.invoke(client, model_id, body, api, on_text=on_text)
+        self._record(client, result, body, who, invocation_log)
+        return result
+
+    def _record(self, client: PathClient, result: InvocationResult, body: Any, who: str, invocation_log: Any) -> None:
+        """Keep the invocation log; a store problem is reported, never allowed to lose the result."""
+        try:
+            identity = client.identity()  # cached per path after the first call
+        except WorkshopError:
+            identity = None
+        try:
+            invocation_log.record_invocation(
+                self.store, result, body=body, identity=identity, region=client.path.region,
+                participant=who, capture_bodies=self.config.log_bodies,
+            )
+        except WorkshopError as err:
+            log.warning("invocation not logged: %s", err)
 
     def close(self) -> None:
         """Close every client and stop the sandbox this workbench started."""
@@ -120,9 +165,12 @@ class Workbench:
             self._clients.clear()
         for client in clients:
             client.close()
-        if self.sandbox is not None:
+        if self._store is not None and self._owns_store:
+            self._store.close()
+            self._store = None
+        if self.sandbox is not None and self._owns_sandbox:
             self.sandbox.stop()
-            self.sandbox = None
+        self.sandbox = None
 
     def __enter__(self) -> Workbench:
         return self
