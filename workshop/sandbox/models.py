@@ -105,8 +105,7 @@ def resolve(identifier: str, region: str) -> Resolved:
     if prefix in GEO_PREFIXES and rest:
         model = models.get(rest)
         if model is None or prefix not in model.profiles or prefix not in (geography(region), "global"):
-            if profile_arn or _MODEL_ID.match(rest):
-                raise ServiceError("ValidationException", INVALID_ID)
+            # No such profile in this region's geography: Bedrock calls the identifier invalid.
             raise ServiceError("ValidationException", INVALID_ID)
         return Resolved(model, ident)
     if profile_arn:

@@ -194,6 +194,7 @@ class SandboxServer:
         self._listeners: dict[str, _Listener] = {}
         self._threads: list[threading.Thread] = []
         self._stopped = False
+        self._model_calls = 0
         try:
             for offset, name in enumerate(LISTENER_NAMES):
                 self._listeners[name] = _Listener((host, port + offset if port else 0), self, name)
@@ -232,6 +233,11 @@ class SandboxServer:
     @property
     def faults(self) -> Faults:
         return self._faults
+
+    @property
+    def model_calls(self) -> int:
+        """How many runtime requests reached a model (authenticated, admitted, body valid)."""
+        return self._model_calls
 
     def set_faults(self, faults: Faults | None) -> None:
         """Replace the injected faults at runtime (``None`` clears them)."""
@@ -530,6 +536,8 @@ class SandboxServer:
                 raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
             req = family.parse(payload)
         ctx = Context(model_id=model.model_id, request_id=request_id, input_tokens=count_tokens(req.prompt))
+        with self._fault_lock:
+            self._model_calls += 1
         gen = generate(req.prompt, model.model_id, req.max_tokens, req.stop_sequences)
         timing = self.latency.model_timing(model.family, model.model_id)
         slow_ms = self._faults.slow_first_byte_ms

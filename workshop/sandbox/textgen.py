@@ -13,6 +13,7 @@ import hashlib
 import random
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _TOKEN = re.compile(r"\s*(?:\w+|[^\w\s])|\s+$")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{3,}")
@@ -97,6 +98,7 @@ def _topics(prompt: str) -> list[str]:
     return seen[-6:] or ["your question", "the context"]
 
 
+@lru_cache(maxsize=2048)  # the same prompt is sent many times in a comparison run
 def _full_answer(prompt: str, model_id: str) -> str:
     seed = int.from_bytes(hashlib.sha256(f"{model_id}\n{prompt}".encode()).digest()[:8], "big")
     rng = random.Random(seed)
