@@ -83,8 +83,7 @@ def test_lists_a_run_with_its_status_and_opens_it_with_summary_verdict_and_chart
     # The verdict finds the modelled overhead difference (PrivateLink 6 ms vs NAT 12 ms).
     assert any("PrivateLink overhead is" in s.value and "lower than NAT" in s.value for s in at.success)
     summary = at.dataframe[1].value
-    assert summary["path"].tolist() == ["Public endpoint via NAT", "VPC endpoint (PrivateLink)",
-                                        "Cross-account (AssumeRole)"]
+    assert summary["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
     charts = at.get("vega_lite_chart")
     assert len(charts) == 4
     specs = [json.loads(c.proto.spec) for c in charts]

@@ -502,8 +502,8 @@ SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("samples", "samples"),
     ("count", "measured"),
     ("errors", "errors"),
-    ("retried", "retried (throttled)"),
-    ("cold_client_ms", "first call (cold)"),
+    ("retried", "retried"),
+    ("cold_client_ms", "cold call"),
     ("client_ms_p50", "client p50"),
     ("client_ms_p90", "client p90"),
     ("client_ms_p99", "client p99"),
@@ -519,7 +519,9 @@ SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = (
 def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     """The columns a participant reads (ms unless named otherwise), one row per path."""
     table = pd.DataFrame({label: summary[column] for column, label in SUMMARY_COLUMNS if column in summary})
-    table.insert(0, "path", [PATH_LABELS.get(p, p) for p in summary.index])
+    from workshop.stats import path_label
+
+    table.insert(0, "path", [path_label(p) for p in summary.index])
     # A column that is empty for every path (TTFT on a non-streaming API) only adds noise.
     return table.dropna(axis=1, how="all").reset_index(drop=True)
 
@@ -545,14 +547,17 @@ def _summary(ctx: Context, run: RunInfo, agg: RunAggregates) -> None:
 
 
 def _verdicts(agg: RunAggregates) -> None:
+    """Significant differences stand out (green); "no difference detectable" lines stay compact."""
     st.markdown("**Verdict** (difference of medians, seeded bootstrap 95% interval)")
     if not agg.verdicts:
         st.caption("One path only: nothing to compare.")
+        return
     for verdict in agg.verdicts:
         if verdict.significant:
             st.success(verdict.text, icon="⚖️")
-        else:
-            st.info(verdict.text, icon="🤷")
+    quiet = [v.text for v in agg.verdicts if not v.significant]
+    if quiet:
+        st.markdown("\n".join(f"- {text}" for text in quiet))
 
 
 # ---------------------------------------------------------------------------- charts
@@ -586,7 +591,6 @@ def _charts(ctx: Context, run: RunInfo, agg: RunAggregates, key: str) -> None:
     for pair in (specs[:2], specs[2:]):
         for column, spec in zip(st.columns(2), pair, strict=True):
             with column, st.container(border=True):
-                st.markdown(f"**{spec.title}**")
                 st.altair_chart(spec.chart, key=f"{key}-{spec.name}")
                 st.caption(spec.caption)
                 show_sandbox_label(run.sandbox, spec.title)
