@@ -20,7 +20,8 @@ from workshop.sandbox import (
 )
 
 REGION = "us-east-1"
-NO_RETRY = Config(retries={"max_attempts": 1, "mode": "standard"})
+# botocore: max_attempts counts RETRIES (1 = one retry); total_max_attempts=1 means no retry at all.
+NO_RETRY = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
 
 def session_for(access_key: str = PARTICIPANT_ACCESS_KEY, secret_key: str = PARTICIPANT_SECRET_KEY,

@@ -248,8 +248,12 @@ class SandboxServer:
         if self._stopped:
             return
         self._stopped = True
-        for listener in self._listeners.values():
-            listener.shutdown()
+        # Shut the listeners down side by side: each waits for its poll loop to notice.
+        stoppers = [threading.Thread(target=listener.shutdown, daemon=True) for listener in self._listeners.values()]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(timeout=5)
         self._close_listeners()
         for thread in self._threads:
             thread.join(timeout=5)
