@@ -27,11 +27,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workshop import catalog, prompts, stats  # noqa: E402
-from workshop.compare import RunSettings, run_comparison  # noqa: E402
-from workshop.results import InvocationResult  # noqa: E402
-from workshop.store import Store  # noqa: E402
-from workshop.workbench import Workbench  # noqa: E402
+from workshop import catalog, prompts, stats
+from workshop.compare import RunSettings, run_comparison
+from workshop.results import InvocationResult
+from workshop.store import Store
+from workshop.workbench import Workbench
 
 MODEL = "amazon.nova-micro-v1:0"
 PATHS = ("nat", "vpce", "cross-account")

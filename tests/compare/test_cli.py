@@ -1,0 +1,63 @@
+"""``python -m workshop compare`` and ``export`` as a user runs them (subprocess, sandbox)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli(*args: str, store: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), WORKSHOP_STORE_URL=f"sqlite:///{store}")
+    return subprocess.run([sys.executable, "-m", "workshop", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+
+
+def test_compare_json_reports_per_path_stats_and_pairwise_intervals(tmp_path: Path) -> None:
+    out = cli("compare", "--no-delay", "--paths", "nat,vpce", "--model", "amazon.nova-micro-v1:0", "-n", "6",
+              "--concurrency", "2", "--json", store=tmp_path / "s.db")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["status"] == "complete" and report["sandbox"] is True
+    assert "modelled, not measured" in report["measured_on"]
+    assert set(report["paths"]) == {"nat", "vpce"} and report["paths"]["nat"]["count"] == 6
+    (pair,) = report["pairwise"]["overhead_ms"]
+    assert (pair["a"], pair["b"]) == ("nat", "vpce") and pair["ci_low"] <= pair["ci_high"]
+    assert "verdict" in pair
+
+
+def test_compare_prints_the_summary_verdicts_and_writes_the_samples(tmp_path: Path) -> None:
+    out_file = tmp_path / "results.csv"
+    out = cli("compare", "--no-delay", "-n", "4", "--warmup", "1", "--out", str(out_file), store=tmp_path / "s.db")
+    assert out.returncode == 0, out.stderr
+    assert "cross-account" in out.stdout and "overhead" in out.stdout
+    assert "modelled, not measured on AWS" in out.stdout
+    rows = list(csv.DictReader(io.StringIO(out_file.read_text())))
+    assert len(rows) == 3 * (4 + 1)
+
+
+def test_an_unknown_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = cli("compare", "--paths", "nat,moon", "-n", "2", store=tmp_path / "s.db")
+    assert out.returncode == 2 and out.stderr.startswith("error: ") and "Traceback" not in out.stderr
+
+
+def test_export_lists_runs_and_writes_one_as_jsonl(tmp_path: Path) -> None:
+    store = tmp_path / "s.db"
+    assert cli("compare", "--no-delay", "--paths", "vpce", "-n", "3", "--label", "mine", store=store).returncode == 0
+    listing = json.loads(cli("export", "--list", "--json", store=store).stdout)
+    (run,) = listing
+    assert run["label"] == "mine" and run["status"] == "complete" and run["sample_count"] == 3
+    out = cli("export", run["id"][:8], "--format", "jsonl", store=store)
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert lines[0]["record"] == "run" and sum(x["record"] == "sample" for x in lines) == 3 + 2
+
+
+def test_export_of_an_unknown_run_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    out = cli("export", "nope", store=tmp_path / "s.db")
+    assert out.returncode == 2 and "export --list" in out.stderr
