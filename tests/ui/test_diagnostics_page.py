@@ -66,8 +66,8 @@ def test_diagnostics_show_every_paths_checks_and_cross_account_runs_as_account_b
     assert addresses and all(set(a["kind"]) == {"sandbox"} for a in addresses)
     accounts = [m.value for m in at.metric if m.label == "Account"]
     assert accounts == ["111122223333", "111122223333", "444455556666"]
-    arns = [m.value for m in at.metric if m.label == "Caller ARN"]
-    assert arns[2].startswith("arn:aws:sts::444455556666:assumed-role/BedrockCrossAccountRole/")
+    arns = [m.value for m in at.markdown if m.value.startswith("**Caller ARN**")]
+    assert "`arn:aws:sts::444455556666:assumed-role/BedrockCrossAccountRole/" in arns[2]
     assert "modelled, not measured on AWS" in " ".join(c.value for c in at.caption)
 
 

@@ -177,7 +177,8 @@ def _draw_path(ctx: Context, name: str, diagnosis: Any) -> None:
     if diagnosis.identity is not None:
         a, b = st.columns([1, 3])
         a.metric("Account", diagnosis.identity.account)
-        b.metric("Caller ARN", diagnosis.identity.arn)
+        # An ARN is too long for a metric tile (it would be cut): plain code text wraps.
+        b.markdown(f"**Caller ARN**  \n`{diagnosis.identity.arn}`")
     st.dataframe(checks_table(diagnosis), hide_index=True)
     for check in diagnosis.checks:
         is_dns = check.name.startswith("DNS") and bool(diagnosis.addresses)
