@@ -7,7 +7,7 @@ from workshop.ui.diagram import PATH_COLOURS, paths_dot
 from workshop.ui.frame import page
 from workshop.ui.state import PATH, get
 
-ctx = page("Reaching Amazon Bedrock: three access paths", step=1, icon="🏠")
+ctx = page("Reaching Amazon Bedrock: three access paths", step=1, icon=":material/home:")
 
 st.markdown(
     "This console walks you from nothing to a latency chart you can show a stakeholder. "
@@ -41,6 +41,6 @@ st.markdown(
     "3. **Invoke** — watch the answer stream in with a timing breakdown.\n"
     "4. **Compare paths** — measure what each path costs, with a verdict and its uncertainty."
 )
-ctx.link("pages/2_Setup.py", label="Start with Setup →", icon="🔧")
+ctx.link("pages/2_Setup.py", label="Start with Setup →", icon=":material/settings:")
 if ctx.is_sandbox:
     ctx.sandbox_caption("Latencies you will see here")

@@ -8,7 +8,7 @@ from workshop.ui import widgets as w
 from workshop.ui.frame import page
 from workshop.ui.widgets import bind, bound_selectbox, show_path_test, stored_hint
 
-ctx = page("Setup", step=2, icon="🔧")
+ctx = page("Setup", step=2, icon=":material/settings:")
 config = ctx.config
 w.ensure_form(config)
 
@@ -17,9 +17,9 @@ if ctx.is_sandbox:
     st.success(
         "**The built-in sandbox is selected.** Every path points at a local emulator on 127.0.0.1 "
         "that speaks Bedrock's wire protocol, so you can go straight to step 3. Load your "
-        "facilitator's config below to use AWS instead.", icon="🧪")
+        "facilitator's config below to use AWS instead.", icon=":material/science:")
 else:
-    st.info(f"Using **{state.get(state.CONFIG_LABEL)}** (region {config.region}).", icon="☁️")
+    st.info(f"Using **{state.get(state.CONFIG_LABEL)}** (region {config.region}).", icon=":material/cloud:")
 
 for problem in state.get(state.CONFIG_PROBLEMS):
     st.warning(problem)
@@ -33,11 +33,11 @@ disk, upload = st.columns(2)
 with disk:
     st.text_input("Config file on this machine", placeholder="/path/to/workshop.properties",
                   **bind(state.CONFIG_FILE))
-    st.button("Load from disk", on_click=w.load_from_disk, icon="📂")
+    st.button("Load from disk", on_click=w.load_from_disk, icon=":material/folder_open:")
 with upload:
     st.file_uploader("…or upload one", type=["properties", "ini", "cfg", "conf", "txt"],
                      key="w:config_upload", on_change=w.load_upload)
-st.button("Use the built-in sandbox", on_click=w.use_sandbox, disabled=ctx.is_sandbox, icon="🧪")
+st.button("Use the built-in sandbox", on_click=w.use_sandbox, disabled=ctx.is_sandbox, icon=":material/science:")
 
 # --- 2. region and paths -------------------------------------------------------------------
 st.subheader("Paths and credentials")
@@ -80,14 +80,14 @@ for tab, name in zip(st.tabs([PATH_LABELS.get(n, n) for n in names]), names, str
             if kind == "instance":
                 st.caption("Uses the default chain: the instance role, environment, or ~/.aws."
                            + (" In the sandbox this is the participant's example keys." if ctx.is_sandbox else ""))
-        st.button(f"Test {name}", key=f"test:{name}", on_click=w.test_path_action, args=(ctx, name), icon="🔌")
+        st.button(f"Test {name}", key=f"test:{name}", on_click=w.test_path_action, args=(ctx, name), icon=":material/network_check:")
         show_path_test(state.get(state.PATH_TESTS).get(name))
 
-st.button("Apply changes", type="primary", on_click=w.apply_form, args=(ctx,), icon="✅")
+st.button("Apply changes", type="primary", on_click=w.apply_form, args=(ctx,), icon=":material/check_circle:")
 
 # --- 3. save ----------------------------------------------------------------------------------
 st.subheader("Save it encrypted")
 st.caption("Secrets (keys, role ARN, ExternalId, VPC endpoint URL) are written as `enc:` values; the key "
            "stays in the key file above (created with mode 600 if missing), never in the config.")
 st.text_input("Save to", placeholder="/path/to/workshop.properties", **bind(state.SAVE_FILE))
-st.button("Save encrypted", on_click=w.save_action, args=(ctx,), icon="💾")
+st.button("Save encrypted", on_click=w.save_action, args=(ctx,), icon=":material/save:")

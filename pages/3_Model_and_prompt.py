@@ -7,7 +7,7 @@ from workshop.ui import state
 from workshop.ui import widgets as w
 from workshop.ui.frame import page
 
-ctx = page("Model & prompt", step=3, icon="🧩")
+ctx = page("Model & prompt", step=3, icon=":material/tune:")
 
 left, right = st.columns([3, 2])
 with left:
@@ -25,17 +25,17 @@ with left:
                           on_change=lambda: w.choose_model(models))
         chosen = by_id[state.get(state.MODEL_ID)]
         if chosen.needs_profile:
-            st.caption(f"ℹ️ {chosen.base_model_id or chosen.model_id} has no on-demand throughput in this region; "
+            st.caption(f":material/info: {chosen.base_model_id or chosen.model_id} has no on-demand throughput in this region; "
                        f"it is invoked through the inference profile `{chosen.profile_id}`.")
         for note in getattr(models, "notes", []):
-            st.caption(f"ℹ️ {note}")
+            st.caption(f":material/info: {note}")
         w.sync_template(models)
         state.put(state.MODEL_CHOSEN, True)
 
     st.text_area("Request body (JSON)", height=380,
                  help="Edit freely: it is checked for JSON syntax (line/column) and the model family's keys.",
                  **w.bind(state.BODY_TEXT, on_change=w.revalidate_body))
-    st.button("Reset to template", on_click=w.reset_body, icon="↩️")
+    st.button("Reset to template", on_click=w.reset_body, icon=":material/undo:")
     w.show_body_status()
 
 with right:
@@ -56,5 +56,5 @@ with right:
     else:
         st.info("The code appears once the request body is valid.")
 
-ctx.link("pages/4_Invoke.py", label="Next: invoke it →", icon="⚡")
+ctx.link("pages/4_Invoke.py", label="Next: invoke it →", icon=":material/bolt:")
 ctx.refresh()

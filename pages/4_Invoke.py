@@ -8,13 +8,13 @@ from workshop.ui import widgets as w
 from workshop.ui.frame import page
 from workshop.ui.runner import follow
 
-ctx = page("Invoke", step=4, icon="⚡")
+ctx = page("Invoke", step=4, icon=":material/bolt:")
 
 model_id = state.get(state.MODEL_ID)
 ready = bool(model_id and state.get(state.BODY_VALID))
 if not ready:
-    st.info("Choose a model and make its request body valid first.", icon="🧩")
-    ctx.link("pages/3_Model_and_prompt.py", label="Go to step 3: Model & prompt", icon="🧩")
+    st.info("Choose a model and make its request body valid first.", icon=":material/tune:")
+    ctx.link("pages/3_Model_and_prompt.py", label="Go to step 3: Model & prompt", icon=":material/tune:")
 
 left, mid, right = st.columns([2, 3, 2])
 with left:
@@ -27,7 +27,7 @@ with right:
 
 job = state.get(state.INVOKE_JOB)
 busy = job is not None and job.running
-st.button("Invoke", type="primary", icon="⚡", disabled=not ready or busy, on_click=w.start_invoke, args=(ctx,))
+st.button("Invoke", type="primary", icon=":material/bolt:", disabled=not ready or busy, on_click=w.start_invoke, args=(ctx,))
 
 follow(state.INVOKE_JOB, lambda job: w.draw_invoke(job, sandbox=ctx.is_sandbox))
 ctx.refresh()

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.ui.conftest import INVOKE, MODEL_PROMPT, fast_sandbox, finish_job, goto, open_app, texts
 from workshop import APIS
+from workshop.ui.frame import DONE_MARK
 
 TITAN = "amazon.titan-text-express-v1"
 
@@ -48,7 +49,7 @@ def test_each_api_answers_with_text_and_a_timing_breakdown(api: str) -> None:
     assert figures["Retries"] == "0"
     assert "Request id: `" in texts(at)
     assert len(at.get("vega_lite_chart")) == 1  # the stacked timing bar
-    assert "✅ Invoked" in at.sidebar.markdown[-1].value
+    assert f"{DONE_MARK} Invoked" in at.sidebar.markdown[-1].value
 
 
 @pytest.mark.parametrize("path", ["nat", "vpce", "cross-account"])

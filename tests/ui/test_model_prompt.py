@@ -7,6 +7,7 @@ import json
 from streamlit.testing.v1 import AppTest
 
 from tests.ui.conftest import MODEL_PROMPT, fast_sandbox, goto, open_app, texts
+from workshop.ui.frame import DONE_MARK
 
 HAIKU = "anthropic.claude-3-haiku-20240307-v1:0"
 TITAN = "amazon.titan-text-express-v1"
@@ -30,7 +31,7 @@ def test_the_picker_lists_the_catalog_with_families_and_loads_the_default_templa
     body = json.loads(editor(at).value)
     assert body["anthropic_version"] == "bedrock-2023-05-31"
     assert "Valid claude-messages request body." in texts(at)
-    assert "✅ Model chosen" in at.sidebar.markdown[-1].value
+    assert f"{DONE_MARK} Model chosen" in at.sidebar.markdown[-1].value
 
 
 def test_choosing_another_family_loads_its_template() -> None:

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tests.ui.conftest import DATA, SETUP, fast_sandbox, goto, open_app, texts
 from workshop.config import dump_config
 from workshop.secrets import generate_key, write_key_file
+from workshop.ui.frame import DONE_MARK
 
 
 def click(at: AppTest, label: str) -> AppTest:
@@ -48,7 +49,7 @@ def test_test_this_path_shows_identity_and_reachability(path: str) -> None:
     account = "444455556666" if path == "cross-account" else "111122223333"
     assert f"{path}: signed in as arn:aws:" in ok and account in ok
     assert "reached http://127.0.0.1:" in ok
-    assert "✅ Setup done" in at.sidebar.markdown[-1].value
+    assert f"{DONE_MARK} Setup done" in at.sidebar.markdown[-1].value
 
 
 def test_a_wrong_external_id_fails_with_the_fix_and_keeps_what_was_typed() -> None:

@@ -7,7 +7,7 @@ makes a bookmark of any step show the whole console.
 Usage, at the top of a page::
 
     from workshop.ui.frame import page
-    ctx = page("Invoke", step=4, icon="⚡")
+    ctx = page("Invoke", step=4, icon=":material/bolt:")
     with ctx.guard():
         result = ctx.workbench().invoke(...)
 """
@@ -54,14 +54,18 @@ class PageInfo:
 
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo(1, "app.py", "Home", "🏠"),
-    PageInfo(2, "pages/2_Setup.py", "Setup", "🔧"),
-    PageInfo(3, "pages/3_Model_and_prompt.py", "Model & prompt", "🧩"),
-    PageInfo(4, "pages/4_Invoke.py", "Invoke", "⚡"),
-    PageInfo(5, "pages/5_Compare_paths.py", "Compare paths", "📊"),
-    PageInfo(6, "pages/6_Diagnostics.py", "Diagnostics", "🩺"),
-    PageInfo(7, "pages/7_History.py", "History", "🗂️"),
+    PageInfo(1, "app.py", "Home", ":material/home:"),
+    PageInfo(2, "pages/2_Setup.py", "Setup", ":material/settings:"),
+    PageInfo(3, "pages/3_Model_and_prompt.py", "Model & prompt", ":material/tune:"),
+    PageInfo(4, "pages/4_Invoke.py", "Invoke", ":material/bolt:"),
+    PageInfo(5, "pages/5_Compare_paths.py", "Compare paths", ":material/monitoring:"),
+    PageInfo(6, "pages/6_Diagnostics.py", "Diagnostics", ":material/troubleshoot:"),
+    PageInfo(7, "pages/7_History.py", "History", ":material/history:"),
 )
+
+DONE_MARK = ":green[:material/check_box:]"
+TODO_MARK = ":gray[:material/check_box_outline_blank:]"
+"""Checklist marks: Material icons ship with Streamlit, so they render offline (emoji need a font)."""
 
 CHECKLIST: tuple[tuple[str, str], ...] = (
     (state.SETUP_DONE, "Setup done"),
@@ -203,13 +207,13 @@ class Context:
 def show_error(err: BaseException) -> None:
     """One clear line naming the field and the fix; never a traceback, never a secret."""
     if isinstance(err, WorkshopError):
-        st.error(str(err), icon="⚠️")
+        st.error(str(err), icon=":material/error:")
     else:  # a bug: say so plainly, keep the details in the (redacted) log
         log.exception("unexpected error in the console")
-        st.error(f"Unexpected error ({type(err).__name__}); the details are in the server log.", icon="🐞")
+        st.error(f"Unexpected error ({type(err).__name__}); the details are in the server log.", icon=":material/bug_report:")
 
 
-def page(title: str, step: int, icon: str = "🧭", *, heading: bool = True) -> Context:
+def page(title: str, step: int, icon: str = ":material/explore:", *, heading: bool = True) -> Context:
     """Set up the page and draw the shared frame; call it first on every page."""
     st.set_page_config(page_title=f"{title} · Bedrock workshop", page_icon=icon, layout="wide")
     state.init()
@@ -243,7 +247,7 @@ def _record_finished_invoke() -> None:
 def _status(ctx: Context) -> None:
     """Mode badge, current choices and the checklist (inside the sidebar placeholder)."""
     if ctx.is_sandbox:
-        st.badge("SANDBOX", icon="🧪", color="orange",
+        st.badge("SANDBOX", icon=":material/science:", color="orange",
                  help="A local, wire-compatible Bedrock emulator on 127.0.0.1: no AWS account needed.")
         st.caption(sandbox_label())
     else:
@@ -251,7 +255,7 @@ def _status(ctx: Context) -> None:
         region = getattr(config, "region", "?")
         accounts = sorted({account for account, _arn in state.get(state.IDENTITY).values()})
         account = ", ".join(accounts) if accounts else "account not checked yet"
-        st.badge("AWS", icon="☁️", color="blue")
+        st.badge("AWS", icon=":material/cloud:", color="blue")
         st.caption(f"{account} · {region}")
     path = state.get(state.PATH)
     st.markdown(
@@ -262,7 +266,7 @@ def _status(ctx: Context) -> None:
     )
     st.markdown("**Progress**")
     st.markdown("  \n".join(
-        f"{'✅' if done else '⬜'} {label}" for label, done in checklist(ctx)
+        f"{DONE_MARK if done else TODO_MARK} {label}" for label, done in checklist(ctx)
     ))
 
 

@@ -248,7 +248,7 @@ def show_path_test(result: PathTest | None) -> None:
     if result is None:
         return
     if result.ok:
-        st.success(f"✅ {result.summary}")
+        st.success(result.summary)
         return
     if result.identity_error:
         st.error(f"Identity: {result.identity_error}")
@@ -508,11 +508,11 @@ def show_body_status() -> None:
     """Valid, or the error with line/column and the offending line under a caret."""
     err = state.get(state.BODY_ERROR)
     if state.get(state.BODY_VALID):
-        st.success(f"Valid {state.get(state.BODY_FAMILY)} request body.", icon="✅")
+        st.success(f"Valid {state.get(state.BODY_FAMILY)} request body.", icon=":material/check_circle:")
         return
     if err is None:
         return
-    st.error(str(err), icon="⚠️")
+    st.error(str(err), icon=":material/error:")
     line, column = getattr(err, "line", None), getattr(err, "column", None)
     text = state.get(state.BODY_TEXT) or ""
     if line:
@@ -731,9 +731,9 @@ def show_result(result: Any, *, sandbox: bool) -> None:
         st.markdown("**Answer**")
         st.markdown(result.output_text or "_(empty answer)_")
     else:
-        st.error(f"{result.error_code}: {result.error_message}", icon="⚠️")
+        st.error(f"{result.error_code}: {result.error_message}", icon=":material/error:")
         if result.error_hint:
-            st.info(f"**How to fix:** {result.error_hint}", icon="🛠️")
+            st.info(f"**How to fix:** {result.error_hint}", icon=":material/build:")
     st.markdown("**Timing breakdown**")
     cols = st.columns(5)
     figures = [
@@ -769,14 +769,14 @@ def draw_invoke(job: Any, *, sandbox: bool) -> None:
         st.markdown("**Answer** (streaming…)")
         st.markdown((snap.text or "") + " ▌")
         st.caption(f"{snap.elapsed_s:,.1f} s elapsed")
-        st.button("Cancel", on_click=cancel_invoke, icon="⏹️", key="cancel_invoke")
+        st.button("Cancel", on_click=cancel_invoke, icon=":material/stop:", key="cancel_invoke")
         return
     if snap.error:
         if snap.error_kind == "quota":
-            st.error(f"Quota: {snap.error}", icon="⛔")
+            st.error(f"Quota: {snap.error}", icon=":material/block:")
             st.info("Nothing was sent to Bedrock. Wait for the per-minute window, or ask the facilitator.")
         else:
-            st.error(snap.error, icon="⚠️")
+            st.error(snap.error, icon=":material/error:")
         return
     if snap.status == "cancelled":
         st.warning("Cancelled: the answer so far is shown below.")
