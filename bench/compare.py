@@ -28,6 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from workshop import catalog, prompts, stats
+from workshop import invoke as invoke_module
 from workshop.compare import RunSettings, run_comparison
 from workshop.results import InvocationResult
 from workshop.store import Store
@@ -49,7 +50,7 @@ def current_rss_mb() -> float:
 
 
 def bare_loop(wb: Workbench, body: dict, calls: list[str], concurrency: int) -> float:
-    """Calls/s of a plain thread pool over the same boto3 clients, nothing stored."""
+    """Calls/s of a plain thread pool over the same boto3 clients, nothing stored or logged."""
     import json
 
     payload = json.dumps(body)
@@ -66,12 +67,26 @@ def bare_loop(wb: Workbench, body: dict, calls: list[str], concurrency: int) -> 
     return len(calls) / (time.perf_counter() - t0)
 
 
-def engine_run(wb: Workbench, store: Store, body: dict, per_path: int, concurrency: int) -> tuple[float, int]:
+def invoke_pool(wb: Workbench, body: dict, calls: list[str], concurrency: int) -> float:
+    """Calls/s of a plain thread pool over workshop.invoke.invoke (timings, parsing), nothing stored."""
+    clients = {p: wb.client(p) for p in PATHS}
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        for _ in pool.map(lambda p: invoke_module.invoke(clients[p], MODEL, body, "invoke"), calls):
+            pass
+    return len(calls) / (time.perf_counter() - t0)
+
+
+def engine_run(
+    wb: Workbench, store: Store, body: dict, per_path: int, concurrency: int, *, log: bool = True
+) -> tuple[float, int]:
+    """The engine storing every sample; ``log``: through Workbench.invoke (invocation log too)."""
     settings = RunSettings(
         paths=PATHS, model_id=MODEL, body=body, samples=per_path, warmup=0, concurrency=concurrency
     )
+    invoke_fn = None if log else (lambda p, m, b, a: invoke_module.invoke(wb.client(p), m, b, a))
     t0 = time.perf_counter()
-    job = run_comparison(settings, wb, store)
+    job = run_comparison(settings, wb, store, invoke_fn=invoke_fn)
     elapsed = time.perf_counter() - t0
     assert job.status == "complete", (job.status, job.error)
     stored = len(store.samples(job.run_id or ""))
@@ -83,21 +98,38 @@ def bench_engine(calls: int, concurrency: int, rounds: int) -> None:
     body = prompts.parse_body(prompts.template_text(family), family, "invoke")
     per_path = calls // len(PATHS)
     plan = [p for _ in range(per_path) for p in PATHS]
-    with tempfile.TemporaryDirectory() as tmp, Workbench.open(no_delay=True, pool_size=concurrency * 2) as wb:
+    with tempfile.TemporaryDirectory() as tmp:
         store = Store.open(f"sqlite:///{tmp}/bench.db")
+        wb = Workbench.open(no_delay=True, pool_size=concurrency * 2, store=store)
         bare_loop(wb, body, plan[: 30 * len(PATHS)], concurrency)  # warm every pool
-        bare, engine = [], []
-        for _ in range(rounds):  # alternate, so machine noise hits both alike
+        bare, pooled, engine_only, engine = [], [], [], []
+        for _ in range(rounds):  # alternate, so machine noise hits all alike
             bare.append(bare_loop(wb, body, plan, concurrency))
+            pooled.append(invoke_pool(wb, body, plan, concurrency))
+            rate, stored = engine_run(wb, store, body, per_path, concurrency, log=False)
+            engine_only.append(rate)
             rate, stored = engine_run(wb, store, body, per_path, concurrency)
             engine.append(rate)
             assert stored == len(plan), (stored, len(plan))
+        logged = len(store.invocation_log(limit=10**9))
+        wb.close()
         store.close()
-    b, e = float(np.median(bare)), float(np.median(engine))
-    print(f"engine vs bare boto3: {len(plan)} calls, concurrency {concurrency}, sandbox no delay, {rounds} rounds")
-    print(f"  bare boto3 loop      {b:8.0f} calls/s   (rounds: {', '.join(f'{x:.0f}' for x in bare)})")
-    print(f"  engine + store       {e:8.0f} calls/s   (rounds: {', '.join(f'{x:.0f}' for x in engine)})")
-    print(f"  ratio                {e / b:8.2f}x        (goal >= 0.80x)")
+
+    def line(name: str, xs: list[float]) -> None:
+        m = float(np.median(xs))
+        print(
+            f"  {name:<48}{m:7.0f} calls/s {m / float(np.median(bare)):5.2f}x"
+            f"  (rounds: {', '.join(f'{x:.0f}' for x in xs)})"
+        )
+
+    print(
+        f"engine vs bare boto3: {len(plan)} calls, concurrency {concurrency}, sandbox no delay, {rounds} rounds"
+    )
+    line("bare boto3 thread pool (the baseline)", bare)
+    line("thread pool of invoke.invoke, nothing stored", pooled)
+    line("engine + store, invoke.invoke", engine_only)
+    line("engine + store, Workbench.invoke (+ invocation log)", engine)
+    print(f"  goal: engine + store >= 0.80x bare; the last line also wrote {logged:,} invocation-log records")
 
 
 def synthetic_frame(rows: int, seed: int = 1) -> pd.DataFrame:
@@ -113,7 +145,8 @@ def synthetic_frame(rows: int, seed: int = 1) -> pd.DataFrame:
             "path": paths,
             "warmup": np.arange(rows) < 6,
             "cold": np.arange(rows) < 3,
-            "started_at": pd.Timestamp("2025-01-01", tz="UTC") + pd.to_timedelta(np.arange(rows) * 10, unit="ms"),
+            "started_at": pd.Timestamp("2025-01-01", tz="UTC")
+            + pd.to_timedelta(np.arange(rows) * 10, unit="ms"),
             "client_ms": server + overhead,
             "ttft_ms": np.nan,
             "server_ms": server,
@@ -134,19 +167,39 @@ def bench_stats(rows: int, repeats: int = 5) -> None:
         analysis = stats.analyse(df)
         times.append(time.perf_counter() - t0)
     points = len(analysis.ecdf) + len(analysis.box) + len(analysis.drift) + len(analysis.decomposition)
-    print(f"stats + chart aggregates on {rows:,} samples: median {np.median(times):.3f} s, "
-          f"best {min(times):.3f} s over {repeats} (goal <= 0.5 s); {points} chart rows in total")
+    print(
+        f"stats + chart aggregates on {rows:,} samples: median {np.median(times):.3f} s, "
+        f"best {min(times):.3f} s over {repeats} (goal <= 0.5 s); {points} chart rows in total"
+    )
 
 
 def bench_memory(rows: int) -> None:
     """Store a rows-sample run, load it and analyse it; report RSS growth."""
     df = synthetic_frame(rows)
     results = [
-        InvocationResult(path=p, model_id=MODEL, api="invoke", started_at=t.to_pydatetime(), client_ms=c,
-                         server_ms=s, overhead_ms=o, credentials_ms=cr, output_tokens=int(tok), retries=int(r))
-        for p, t, c, s, o, cr, tok, r in zip(df["path"], df["started_at"], df["client_ms"], df["server_ms"],
-                                             df["overhead_ms"], df["credentials_ms"], df["output_tokens"],
-                                             df["retries"], strict=True)
+        InvocationResult(
+            path=p,
+            model_id=MODEL,
+            api="invoke",
+            started_at=t.to_pydatetime(),
+            client_ms=c,
+            server_ms=s,
+            overhead_ms=o,
+            credentials_ms=cr,
+            output_tokens=int(tok),
+            retries=int(r),
+        )
+        for p, t, c, s, o, cr, tok, r in zip(
+            df["path"],
+            df["started_at"],
+            df["client_ms"],
+            df["server_ms"],
+            df["overhead_ms"],
+            df["credentials_ms"],
+            df["output_tokens"],
+            df["retries"],
+            strict=True,
+        )
     ]
     del df
     gc.collect()
@@ -165,17 +218,23 @@ def bench_memory(rows: int) -> None:
         load_s = time.perf_counter() - t0
         analysis = stats.analyse(loaded)
         after = current_rss_mb()
-        print(f"memory, {rows:,}-sample run: RSS {after:.0f} MB after load + analyse "
-              f"({after - base:+.0f} MB over the empty store), process peak {peak_rss_mb():.0f} MB; "
-              f"frame {loaded.memory_usage(deep=True).sum() / 2**20:.0f} MB")
-        print(f"  store writes {rows / write_s:,.0f} samples/s ({write_s * 1e6 / rows:.0f} us each, "
-              f"one commit per sample); load {load_s:.2f} s")
+        print(
+            f"memory, {rows:,}-sample run: RSS {after:.0f} MB after load + analyse "
+            f"({after - base:+.0f} MB over the empty store), process peak {peak_rss_mb():.0f} MB; "
+            f"frame {loaded.memory_usage(deep=True).sum() / 2**20:.0f} MB"
+        )
+        print(
+            f"  store writes {rows / write_s:,.0f} samples/s ({write_s * 1e6 / rows:.0f} us each, "
+            f"one commit per sample); load {load_s:.2f} s"
+        )
         assert len(analysis.summary) == 3
         store.close()
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)

@@ -338,7 +338,8 @@ class _Tracker:
 class ComparisonJob:
     """One comparison run in background threads; cancel, snapshot and wait from any thread.
 
-    ``start()`` records the run (``run_id`` is set when it returns) and returns at once;
+    ``start()`` checks the run's whole quota (QuotaError before anything is sent), records
+    the run (``run_id`` is set when it returns) and returns at once;
     K worker threads then warm up and measure. ``invoke_fn(path, model_id, body, api)``
     defaults to ``workbench.invoke``. ``on_sample`` is called (in a worker thread) after
     each sample is committed. An exception in a worker (a bug, a quota refusal, the store
@@ -375,9 +376,25 @@ class ComparisonJob:
         self._deadline: float | None = None
 
     def _workbench_invoke(self, path: str, model_id: str, body: dict[str, Any], api: str) -> InvocationResult:
-        if self.participant is None:
-            return self.workbench.invoke(path, model_id, body, api)
-        return self.workbench.invoke(path, model_id, body, api, participant=self.participant)
+        # The whole run's quota was checked in start(); each call is still logged.
+        return self.workbench.invoke(
+            path, model_id, body, api, participant=self.participant, enforce_quota=False
+        )
+
+    def _check_quota(self) -> None:
+        """Refuse the whole run up front (QuotaError, nothing sent) if it would exceed the
+        facilitator's quota, instead of failing halfway through."""
+        config = getattr(self.workbench, "config", None)
+        quota = getattr(config, "quota", None)
+        if quota is None:
+            return
+        from workshop import quotas
+
+        if not quotas.is_limited(quota):
+            return
+        who = self.participant or quotas.participant_id("cli")
+        cost = self.settings.total + self.settings.warmup_total
+        quotas.check_quota(quota, self.workbench.store, who, cost=cost)
 
     # ------------------------------------------------------------ control
 
@@ -386,6 +403,8 @@ class ComparisonJob:
         if self._thread is not None:
             raise RuntimeError("job already started")
         s = self.settings
+        if self.invoke_fn == self._workbench_invoke:
+            self._check_quota()
         self.run_id = self.store.create_run(
             s.to_dict(), paths=s.paths, model_id=s.model_id, api=s.api, sandbox=self.sandbox, label=s.label
         )

@@ -536,6 +536,10 @@ class Store:
             _sqlite_datetime(row[name]) if name == "started_at" else row[name]
             for name in _SAMPLE_INSERT_COLUMNS
         )
+        self._sqlite_insert(_SQLITE_INSERT_SAMPLE, params, what="a sample")
+
+    def _sqlite_insert(self, sql: str, params: tuple[Any, ...], *, what: str) -> None:
+        """Run one INSERT in its own IMMEDIATE transaction on the held connection."""
         assert self._write_lock is not None
         with self._write_lock:
             if self._sample_conn is None:
@@ -544,14 +548,14 @@ class Store:
             try:
                 cur.execute("BEGIN IMMEDIATE")
                 try:
-                    cur.execute(_SQLITE_INSERT_SAMPLE, params)
+                    cur.execute(sql, params)
                 except BaseException:
                     cur.execute("ROLLBACK")
                     raise
                 cur.execute("COMMIT")
             except Exception as exc:
                 raise StoreError(
-                    f"cannot write a sample to {self.url} ({exc})",
+                    f"cannot write {what} to {self.url} ({exc})",
                     field="StoreURL",
                     fix="check the disk has space and the file is writable",
                 ) from exc
@@ -709,6 +713,18 @@ class Store:
     def add_invocation_log(self, record: dict[str, Any], *, participant: str, path: str) -> None:
         """Keep one ModelInvocationLog record (see workshop/invocation_log.py)."""
         stamp = _parse_time(record.get("timestamp")) or _now()
+        if self.is_sqlite:  # every invocation lands here: same fast path as add_sample
+            params = (
+                _sqlite_datetime(stamp),
+                participant,
+                path,
+                record.get("modelId"),
+                record.get("operation"),
+                record.get("requestId"),
+                json.dumps(record, default=str),
+            )
+            self._sqlite_insert(_SQLITE_INSERT_LOG, params, what="an invocation log record")
+            return
         with self._writing() as conn:
             conn.execute(
                 invocation_log.insert().values(
@@ -768,6 +784,12 @@ _SAMPLE_INSERT_COLUMNS: tuple[str, ...] = SAMPLE_COLUMNS
 _SQLITE_INSERT_SAMPLE = (
     f"INSERT INTO samples ({', '.join(_SAMPLE_INSERT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _SAMPLE_INSERT_COLUMNS)})"
+)
+
+
+_SQLITE_INSERT_LOG = (
+    "INSERT INTO invocation_log (timestamp, participant, path, model_id, operation, request_id, record) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 
 

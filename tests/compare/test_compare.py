@@ -179,13 +179,11 @@ def test_a_time_limit_stops_taking_calls_and_says_so(sqlite_store: Store) -> Non
 
 
 def test_cancel_interrupts_a_pause_between_calls(sqlite_store: Store) -> None:
-    gate = Gate(hold_at=2)
-    job = ComparisonJob(settings(paths=("nat",), samples=5, warmup=0, pause_ms=3_600_000), None, sqlite_store,
-                        invoke_fn=gate).start()
-    # One call, then an hour's pause: cancel must end it now, not in an hour.
     first_done = threading.Event()
-    job.on_sample = lambda s: first_done.set()
-    assert first_done.wait(30) or job.snapshot().done == 1
+    job = ComparisonJob(settings(paths=("nat",), samples=5, warmup=0, pause_ms=3_600_000), None, sqlite_store,
+                        invoke_fn=Gate(), on_sample=lambda s: first_done.set()).start()
+    # One call, then an hour's pause: cancel must end it now, not in an hour.
+    assert first_done.wait(30)
     job.cancel()
     assert job.wait(30) and job.status == "cancelled"
     assert len(sqlite_store.samples(job.run_id)) == 1

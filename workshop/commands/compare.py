@@ -136,7 +136,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         store.mark_stale_runs()
         pool = max(DEFAULT_POOL_SIZE, settings.concurrency)
-        with Workbench.open(config, no_delay=True if args.no_delay else None, pool_size=pool) as wb:
+        # One store for samples and the invocation log: two Store objects on one SQLite file
+        # would contend through SQLite's busy handler instead of the store's lock.
+        with Workbench.open(
+            config, no_delay=True if args.no_delay else None, pool_size=pool, store=store
+        ) as wb:
             for warning in getattr(config, "warnings", ()):
                 print(f"warning: {warning}", file=sys.stderr)
             bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
