@@ -107,7 +107,11 @@ def test_small_comparison_runs_live_and_ends_with_verdict_and_charts(console: st
     expect(page.get_by_text("modelled, not measured on AWS").first).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)
     sidebar = page.get_by_test_id("stSidebar")
-    expect(sidebar.get_by_text("✅ Paths compared")).to_be_visible()
+    # The checklist ticks "Paths compared" (a Material check_box icon, not the outline one).
+    expect(sidebar.get_by_text("Paths compared").first).to_be_visible()
+    checklist = sidebar.locator("p", has_text="Paths compared").last.inner_text()
+    line = next(text for text in checklist.splitlines() if "Paths compared" in text)
+    assert "check_box_outline_blank" not in line and "check_box" in line, line
     page.screenshot(path=str(ARTIFACTS / "compare-results.png"), full_page=True)
 
     # The run is in History too, with the same charts.
