@@ -43,4 +43,4 @@ st.markdown(
 )
 ctx.link("pages/2_Setup.py", label="Start with Setup →", icon=":material/settings:")
 if ctx.is_sandbox:
-    ctx.sandbox_caption("Latencies you will see here")
+    ctx.sandbox_caption("Latencies you will see in the sandbox")

@@ -81,7 +81,7 @@ for tab, name in zip(st.tabs([PATH_LABELS.get(n, n) for n in names]), names, str
                 st.caption("Uses the default chain: the instance role, environment, or ~/.aws."
                            + (" In the sandbox this is the participant's example keys." if ctx.is_sandbox else ""))
         st.button(f"Test {name}", key=f"test:{name}", on_click=w.test_path_action, args=(ctx, name), icon=":material/network_check:")
-        show_path_test(state.get(state.PATH_TESTS).get(name))
+        show_path_test(state.get(state.PATH_TESTS).get(name), sandbox=ctx.is_sandbox)
 
 st.button("Apply changes", type="primary", on_click=w.apply_form, args=(ctx,), icon=":material/check_circle:")
 

@@ -49,10 +49,10 @@ with right:
         boto_tab, cli_tab = st.tabs(["boto3", "AWS CLI"])
         with boto_tab:
             st.code(w.boto3_snippet(path, state.get(state.MODEL_ID), body, api, sandbox=ctx.is_sandbox),
-                    language="python")
+                    language="python", wrap_lines=True)
         with cli_tab:
             st.code(w.cli_command(path, state.get(state.MODEL_ID), body, api, sandbox=ctx.is_sandbox),
-                    language="bash")
+                    language="bash", wrap_lines=True)
     else:
         st.info("The code appears once the request body is valid.")
 

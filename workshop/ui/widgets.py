@@ -73,7 +73,7 @@ def bound_selectbox(
 
 def sandbox_label(figure: str = "") -> str:
     """Caption text for a figure produced by the sandbox: it is modelled, not measured."""
-    return f"{figure} — {SANDBOX_LABEL}" if figure else f"Sandbox figures are {SANDBOX_LABEL}."
+    return f"{figure}: {SANDBOX_LABEL}" if figure else f"Sandbox figures are {SANDBOX_LABEL}."
 
 
 def show_sandbox_label(is_sandbox: bool, figure: str = "") -> None:
@@ -243,12 +243,13 @@ def check_path(workbench: Any, name: str) -> PathTest:
     return PathTest(name, ok, account, arn, identity_error, endpoint, connect_ms, reach_error)
 
 
-def show_path_test(result: PathTest | None) -> None:
+def show_path_test(result: PathTest | None, *, sandbox: bool = False) -> None:
     """Pass/fail of "test this path", each failure with its fix."""
     if result is None:
         return
     if result.ok:
         st.success(result.summary)
+        show_sandbox_label(sandbox, "Connect time")
         return
     if result.identity_error:
         st.error(f"Identity: {result.identity_error}")
@@ -696,7 +697,10 @@ def cancel_invoke() -> None:
 
 
 def timing_chart(result: Any) -> Any:
-    """A stacked bar: credentials + network overhead + server time = what the participant waited."""
+    """A stacked bar: credentials + network overhead + server time = what the participant waited.
+
+    A dashed mark shows when the first token arrived (streaming APIs).
+    """
     import altair as alt
     import pandas as pd
 
@@ -704,21 +708,28 @@ def timing_chart(result: Any) -> Any:
              ("server (model) time", result.server_ms)]
     if result.server_ms is None:  # no server figure (an error): show the whole client time
         parts = [("credentials", result.credentials_ms), ("client total", result.client_ms)]
-    data = pd.DataFrame([{"part": p, "ms": float(v or 0.0), "order": i} for i, (p, v) in enumerate(parts)])
-    bar = alt.Chart(data).mark_bar(height=26).encode(
+    names = [p for p, _ in parts]
+    data = pd.DataFrame([{"call": "this call", "part": p, "ms": float(v or 0.0), "order": i}
+                         for i, (p, v) in enumerate(parts)])
+    y = alt.Y("call:N", title=None, axis=None)
+    bar = alt.Chart(data).mark_bar(size=28).encode(
         x=alt.X("sum(ms):Q", title="milliseconds", stack="zero"),
-        color=alt.Color("part:N", sort=[p for p, _ in parts], legend=alt.Legend(orient="bottom", title=None),
-                        scale=alt.Scale(range=["#9e9e9e", "#ef6c00", "#1565c0"])),
+        y=y,
+        color=alt.Color("part:N", sort=names, title=None, legend=alt.Legend(orient="right"),
+                        scale=alt.Scale(domain=names, range=["#9e9e9e", "#ef6c00", "#1565c0"][: len(names)])),
         order=alt.Order("order:Q"),
         tooltip=["part", alt.Tooltip("ms:Q", format=",.1f")],
     )
     layers = [bar]
     if result.ttft_ms is not None:
         offset = float(result.credentials_ms or 0.0) + float(result.ttft_ms)
-        rule = alt.Chart(pd.DataFrame([{"ms": offset, "label": "first token"}])).mark_rule(
-            color="#2e7d32", strokeWidth=2, strokeDash=[4, 2]).encode(x="ms:Q", tooltip=["label", "ms"])
-        layers.append(rule)
-    return alt.layer(*layers).properties(height=70)
+        marker = pd.DataFrame([{"call": "this call", "ms": offset, "label": "first token"}])
+        tick = alt.Chart(marker).mark_tick(color="#2e7d32", thickness=3, size=44).encode(
+            x="ms:Q", y=y, tooltip=["label", alt.Tooltip("ms:Q", format=",.1f")])
+        text = alt.Chart(marker).mark_text(dy=-19, color="#2e7d32", fontSize=11).encode(
+            x="ms:Q", y=y, text="label:N")
+        layers += [tick, text]
+    return alt.layer(*layers).properties(height=90)
 
 
 def show_result(result: Any, *, sandbox: bool) -> None:
@@ -746,13 +757,13 @@ def show_result(result: Any, *, sandbox: bool) -> None:
     for col, (label, value, tip) in zip(cols, figures, strict=True):
         col.metric(label, fmt_ms(value), help=tip)
     st.altair_chart(timing_chart(result), width="stretch")
-    show_sandbox_label(sandbox, "These timings are")
-    details = st.columns(4)
-    tokens = "—" if result.input_tokens is None else f"{result.input_tokens} in / {result.output_tokens} out"
-    details[0].metric("Tokens", tokens)
-    details[1].metric("Retries", result.retries)
-    details[2].metric("HTTP status", result.http_status or "—")
-    details[3].metric("Stop reason", result.stop_reason or "—")
+    show_sandbox_label(sandbox, "Timings")
+    details = st.columns(5)
+    details[0].metric("Input tokens", "—" if result.input_tokens is None else result.input_tokens)
+    details[1].metric("Output tokens", "—" if result.output_tokens is None else result.output_tokens)
+    details[2].metric("Retries", result.retries, help="Retried by botocore (standard mode); not folded into latency.")
+    details[3].metric("HTTP status", result.http_status or "—")
+    details[4].metric("Stop reason", result.stop_reason or "—")
     st.caption(f"Request id: `{result.request_id or '—'}` · path `{result.path}` · API `{result.api}` · "
                f"model `{result.model_id}`")
     with st.expander("Raw response JSON"):
