@@ -8,8 +8,10 @@ DESIGN.md, and where each lives here:
 * each path is warmed up first; its very first call is timed alone and flagged ``cold``
   (shown apart), all warm-up samples are stored with ``warmup=True`` and never enter the
   statistics: :func:`plan`, :class:`ComparisonJob`;
-* every sample is committed to the store as soon as it completes, so a cancelled or
-  killed run keeps every sample it took;
+* every sample is committed to the store as soon as it completes (a writer thread
+  group-commits whatever completed during the previous commit, typically within a
+  millisecond), and nothing is reported before it is committed: a cancelled run keeps
+  every sample, a killed one every sample it reported;
 * throttling is retried by botocore; the result's ``retries`` is stored, and statistics
   leave retried samples out (see workshop/stats.py).
 
@@ -21,6 +23,7 @@ CLI uses :func:`run_comparison`.
 from __future__ import annotations
 
 import math
+import queue
 import random
 import threading
 import time
@@ -36,6 +39,8 @@ from workshop.stats import RunningStats
 
 SCHEDULES: tuple[str, ...] = ("round-robin", "shuffled")
 RECENT_SAMPLES = 200  # kept for the live chart
+MAX_BATCH = 500  # samples per group commit at most
+_STOP = object()
 
 InvokeFn = Callable[[str, str, dict[str, Any], str], InvocationResult]
 """``invoke_fn(path, model_id, body, api) -> InvocationResult`` (errors as data)."""
@@ -56,14 +61,11 @@ class SampleStore(Protocol):
         notes: str | None = None,
     ) -> str: ...
 
-    def add_sample(
+    def add_samples(
         self,
         run_id: str,
-        result: InvocationResult,
+        items: Sequence[tuple[InvocationResult, int, bool, bool]],
         *,
-        seq: int,
-        warmup: bool = False,
-        cold: bool = False,
         keep_text: bool = False,
     ) -> None: ...
 
@@ -341,8 +343,8 @@ class ComparisonJob:
     ``start()`` checks the run's whole quota (QuotaError before anything is sent), records
     the run (``run_id`` is set when it returns) and returns at once;
     K worker threads then warm up and measure. ``invoke_fn(path, model_id, body, api)``
-    defaults to ``workbench.invoke``. ``on_sample`` is called (in a worker thread) after
-    each sample is committed. An exception in a worker (a bug, a quota refusal, the store
+    defaults to ``workbench.invoke``. ``on_sample`` is called (in the writer thread) after
+    each sample is committed (in the writer thread). An exception in a worker (a bug, a quota refusal, the store
     going away) stops the run: ``error`` holds it and the run is marked ``failed``.
     """
 
@@ -373,6 +375,7 @@ class ComparisonJob:
         self._phase = "starting"
         self._tracker = _Tracker(settings)
         self._thread: threading.Thread | None = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._deadline: float | None = None
 
     def _workbench_invoke(self, path: str, model_id: str, body: dict[str, Any], api: str) -> InvocationResult:
@@ -474,6 +477,8 @@ class ComparisonJob:
         cold = [c for c in calls if c.cold]
         rest = [c for c in calls if not c.cold and c.warmup]
         measured = [c for c in calls if not c.warmup]
+        writer = threading.Thread(target=self._write_loop, name="compare-writer", daemon=True)
+        writer.start()
         try:
             for path in s.paths:  # credentials and clients before the clock matters
                 if self._stopping():
@@ -488,9 +493,48 @@ class ComparisonJob:
             self._set_phase("measuring")
             self._work(iter(measured), workers=s.concurrency)
         except BaseException as exc:  # a worker raised: keep what was taken, say why
-            self.error = exc
+            self._cancel_internal(exc)
         finally:
+            # Every completed call is queued by now; the writer commits the rest, then ends.
+            self._queue.put(_STOP)
+            writer.join()
             self._finish()
+
+    def _write_loop(self) -> None:
+        """Group commit: write whatever completed while the previous commit ran, in one
+        transaction, then count and report those samples. Nothing is reported (progress,
+        ``on_sample``) before it is committed, so a kill loses only samples nobody saw; a
+        cancel loses nothing, because the job waits for this loop to drain."""
+        assert self.run_id is not None
+        keep_text = self.settings.keep_text
+        stopped = write_failed = False
+        while not stopped:
+            batch: list[tuple[Planned, InvocationResult]] = []
+            item = self._queue.get()
+            while True:
+                if item is _STOP:
+                    stopped = True
+                    break
+                batch.append(item)
+                if len(batch) >= MAX_BATCH:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if not batch or write_failed:
+                continue  # after a failed write, drain without writing (the run is failing)
+            try:
+                self.store.add_samples(
+                    self.run_id, [(r, c.seq, c.warmup, c.cold) for c, r in batch], keep_text=keep_text
+                )
+                for call, result in batch:
+                    self._tracker.record(call, result)
+                    if self.on_sample is not None:
+                        self.on_sample(Sample(call.seq, call.path, call.warmup, call.cold, result))
+            except BaseException as exc:
+                write_failed = True
+                self._cancel_internal(exc)
 
     def _stopping(self) -> bool:
         if self._cancel.is_set() or self.error is not None:
@@ -546,13 +590,8 @@ class ComparisonJob:
     def _one(self, call: Planned) -> None:
         s = self.settings
         result = self.invoke_fn(call.path, s.model_id, s.body, s.api)
-        assert self.run_id is not None
-        self.store.add_sample(
-            self.run_id, result, seq=call.seq, warmup=call.warmup, cold=call.cold, keep_text=s.keep_text
-        )
-        self._tracker.record(call, result)
-        if self.on_sample is not None:
-            self.on_sample(Sample(call.seq, call.path, call.warmup, call.cold, result))
+        # Handed to the writer thread: workers never wait on the database.
+        self._queue.put((call, result))
 
     def _set_phase(self, phase: str) -> None:
         with self._tracker.lock:

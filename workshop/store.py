@@ -493,53 +493,44 @@ class Store:
         keep_text: bool = False,
     ) -> None:
         """Write one sample now, in its own committed transaction (see module docstring)."""
-        row = {
-            "run_id": run_id,
-            "seq": int(seq),
-            "path": result.path,
-            "warmup": bool(warmup),
-            "cold": bool(cold),
-            "model_id": result.model_id,
-            "api": result.api,
-            "started_at": result.started_at,
-            "client_ms": _finite(result.client_ms),
-            "ttft_ms": _finite(result.ttft_ms),
-            "server_ms": _finite(result.server_ms),
-            "overhead_ms": _finite(result.overhead_ms),
-            "credentials_ms": _finite(result.credentials_ms),
-            "retries": int(result.retries or 0),
-            "http_status": result.http_status,
-            "error_code": result.error_code,
-            "error_message": result.error_message,
-            "error_hint": result.error_hint,
-            "input_tokens": result.input_tokens,
-            "output_tokens": result.output_tokens,
-            "request_id": result.request_id,
-            "output_text": result.output_text if keep_text else None,
-            "stop_reason": result.stop_reason,
-        }
+        self.add_samples(run_id, [(result, seq, warmup, cold)], keep_text=keep_text)
+
+    def add_samples(
+        self,
+        run_id: str,
+        items: Sequence[tuple[InvocationResult, int, bool, bool]],
+        *,
+        keep_text: bool = False,
+    ) -> None:
+        """Write ``(result, seq, warmup, cold)`` samples in one committed transaction.
+
+        The comparison engine's writer thread uses this for what completed while the last
+        commit ran (group commit): one commit per batch instead of per sample, and nothing
+        is reported before its batch is committed.
+        """
+        if not items:
+            return
+        rows = [
+            _sample_row(run_id, result, seq, warmup, cold, keep_text) for result, seq, warmup, cold in items
+        ]
         if self.is_sqlite:
-            self._add_sample_sqlite(row)
+            params = [
+                tuple(_sqlite_datetime(r[n]) if n == "started_at" else r[n] for n in _SAMPLE_INSERT_COLUMNS)
+                for r in rows
+            ]
+            self._sqlite_insert(_SQLITE_INSERT_SAMPLE, params, what="samples")
             return
         with self._writing() as conn:
-            conn.execute(_INSERT_SAMPLE, row)
+            conn.execute(_INSERT_SAMPLE, rows)
 
-    def _add_sample_sqlite(self, row: dict[str, Any]) -> None:
-        """The hot path on SQLite: one held DBAPI connection, one prepared INSERT, one commit.
+    def _sqlite_insert(self, sql: str, params: list[tuple[Any, ...]], *, what: str) -> None:
+        """Run INSERTs in one IMMEDIATE transaction on the held connection.
 
         Going through SQLAlchemy's pool, events and statement machinery costs several times
-        the write itself, and the comparison engine calls this once per sample from K
-        threads. Same table, same committed-per-sample guarantee; values converted as
-        SQLAlchemy's SQLite types would (naive-UTC datetime text, 0/1 booleans).
+        the write itself, and the engine writes thousands of rows a second from several
+        threads. Values are converted as SQLAlchemy's SQLite types would (naive-UTC
+        datetime text, 0/1 booleans, JSON text), so reads through SQLAlchemy see the same.
         """
-        params = tuple(
-            _sqlite_datetime(row[name]) if name == "started_at" else row[name]
-            for name in _SAMPLE_INSERT_COLUMNS
-        )
-        self._sqlite_insert(_SQLITE_INSERT_SAMPLE, params, what="a sample")
-
-    def _sqlite_insert(self, sql: str, params: tuple[Any, ...], *, what: str) -> None:
-        """Run one INSERT in its own IMMEDIATE transaction on the held connection."""
         assert self._write_lock is not None
         with self._write_lock:
             if self._sample_conn is None:
@@ -548,7 +539,7 @@ class Store:
             try:
                 cur.execute("BEGIN IMMEDIATE")
                 try:
-                    cur.execute(sql, params)
+                    cur.executemany(sql, params)
                 except BaseException:
                     cur.execute("ROLLBACK")
                     raise
@@ -723,7 +714,7 @@ class Store:
                 record.get("requestId"),
                 json.dumps(record, default=str),
             )
-            self._sqlite_insert(_SQLITE_INSERT_LOG, params, what="an invocation log record")
+            self._sqlite_insert(_SQLITE_INSERT_LOG, [params], what="an invocation log record")
             return
         with self._writing() as conn:
             conn.execute(
@@ -776,6 +767,36 @@ class Store:
             query = query.where(invocation_log.c.timestamp >= since)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+def _sample_row(
+    run_id: str, result: InvocationResult, seq: int, warmup: bool, cold: bool, keep_text: bool
+) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "seq": int(seq),
+        "path": result.path,
+        "warmup": bool(warmup),
+        "cold": bool(cold),
+        "model_id": result.model_id,
+        "api": result.api,
+        "started_at": result.started_at,
+        "client_ms": _finite(result.client_ms),
+        "ttft_ms": _finite(result.ttft_ms),
+        "server_ms": _finite(result.server_ms),
+        "overhead_ms": _finite(result.overhead_ms),
+        "credentials_ms": _finite(result.credentials_ms),
+        "retries": int(result.retries or 0),
+        "http_status": result.http_status,
+        "error_code": result.error_code,
+        "error_message": result.error_message,
+        "error_hint": result.error_hint,
+        "input_tokens": result.input_tokens,
+        "output_tokens": result.output_tokens,
+        "request_id": result.request_id,
+        "output_text": result.output_text if keep_text else None,
+        "stop_reason": result.stop_reason,
+    }
 
 
 # Compiled once: building an insert per sample is measurable at thousands per second.

@@ -131,8 +131,17 @@ def test_cancel_midway_keeps_every_sample_taken(sqlite_store: Store) -> None:
 
 def test_progress_is_readable_from_another_thread_mid_run(sqlite_store: Store) -> None:
     gate = Gate(hold_at=3 + 7)  # 3 cold calls, then hold during the 7th measured one
-    job = ComparisonJob(settings(samples=10, concurrency=1), None, sqlite_store, invoke_fn=gate).start()
-    assert gate.reached.wait(30)
+    seen: list[int] = []
+    nine_committed = threading.Event()
+
+    def committed(sample: object) -> None:
+        seen.append(1)
+        if len(seen) == 9:
+            nine_committed.set()
+
+    job = ComparisonJob(settings(samples=10, concurrency=1), None, sqlite_store, invoke_fn=gate,
+                        on_sample=committed).start()
+    assert gate.reached.wait(30) and nine_committed.wait(30)
     snap = job.snapshot()
     assert (snap.phase, snap.done, snap.total, snap.warmup_done) == ("measuring", 6, 30, 3)
     assert sum(p.done for p in snap.per_path.values()) == 6
