@@ -642,6 +642,10 @@ def _header_sub(match: re.Match[str]) -> str:
     return f"{name}{sep}{REDACTED}"
 
 
+_SHORTEST_BARE_SECRET = 20  # an access key id; keys, secrets and tokens are longer
+_SEPARATORS = frozenset(":=<")
+
+
 def redact(text: str) -> str:
     """Mask every secret-shaped string in ``text``: access key ids (shown as ``AKIA…MPLE``),
     secret keys, session tokens, Fernet keys and tokens, ``enc:`` values, legacy tokens and
@@ -650,6 +654,10 @@ def redact(text: str) -> str:
     if not text:
         return text
     text = str(text)
+    if len(text) < _SHORTEST_BARE_SECRET and not _SEPARATORS.intersection(text):
+        # Fast path for the many short strings of a request body ("role", "user", ...):
+        # every pattern below needs 20+ characters or a ':' / '=' / '<' to match.
+        return text
     text = _HEADER_RE.sub(_header_sub, text)
     text = _KEYED_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _XML_KEYED_RE.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", text)
