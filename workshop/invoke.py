@@ -5,7 +5,9 @@ client is a :class:`workshop.paths.PathClient`, whose bedrock-runtime client was
 once and is reused here, so connection reuse is part of what gets measured.
 
 Timings: ``client_ms`` is perf_counter around the call *including* reading the whole body
-or stream; ``ttft_ms`` is the first chunk that carries text; ``server_ms`` is what Bedrock
+or stream; ``ttft_ms`` is the first chunk that carries text (for the non-streaming APIs,
+whose answer arrives in one piece, the first byte of the response: InvokeModel's headers,
+Converse's parsed reply); ``server_ms`` is what Bedrock
 says it spent; ``overhead_ms`` (client - server) is the network + TLS + auth + SDK cost
 that differs between access paths.
 
@@ -207,6 +209,7 @@ def _invoke(
     response = runtime.invoke_model(
         modelId=model_id, body=payload, contentType="application/json", accept="application/json"
     )
+    state.ttft_ms = (perf_counter() - t0) * 1000.0  # headers in: the whole answer follows at once
     raw = response["body"].read()
     client_ms = (perf_counter() - t0) * 1000.0
     meta, headers = _meta(response)
@@ -288,6 +291,7 @@ def _converse(
 ) -> dict:
     response = runtime.converse(modelId=model_id, **body)
     client_ms = (perf_counter() - t0) * 1000.0
+    state.ttft_ms = client_ms  # botocore hands the reply over only once it is fully parsed
     meta = response.pop("ResponseMetadata", None) or {}
     got = extract("converse", response)
     _emit(on_text, got.text)
