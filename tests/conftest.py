@@ -8,6 +8,7 @@ metadata service (which lives at 169.254.169.254, outside 127.0.0.0/8).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,3 +95,26 @@ def sandbox() -> Iterator[object]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_workbench(sandbox: object) -> Iterator[object]:
+    """The built-in default config bound to the shared sandbox, one PathClient per path.
+
+    Built without ``Workbench.open`` (and not owning the sandbox), so closing it never
+    stops the session's sandbox.
+    """
+    from workshop.config import bind_sandbox, default_config
+    from workshop.workbench import Workbench
+
+    bench = Workbench(bind_sandbox(default_config(), sandbox), sandbox=sandbox, owns_sandbox=False)
+    yield bench
+    bench.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound then released: connect is refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,30 +20,7 @@ def moto_aws() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound then released: connect is refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 # --- invoke / catalog integration: one workbench bound to the session sandbox ---------
-
-
-@pytest.fixture(scope="session")
-def sandbox_workbench(sandbox: Any) -> Iterator[Any]:
-    """The built-in default config bound to the shared sandbox, one PathClient per path.
-
-    Built without ``Workbench.open`` so closing it never stops the session's sandbox.
-    """
-    from workshop.config import bind_sandbox, default_config
-    from workshop.workbench import Workbench
-
-    bench = Workbench(bind_sandbox(default_config(), sandbox), sandbox=sandbox)
-    yield bench
-    for name in bench.config.paths:
-        bench.client(name).close()
 
 
 @pytest.fixture

@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 HERE = Path(__file__).resolve().parent
-
-
-@pytest.fixture(scope="session")
-def sandbox_workbench(sandbox: Any) -> Iterator[Any]:
-    """The built-in config bound to the shared sandbox.
-
-    Built without ``Workbench.open`` so closing it never stops the session's sandbox.
-    """
-    from workshop.config import bind_sandbox, default_config
-    from workshop.workbench import Workbench
-
-    bench = Workbench(bind_sandbox(default_config(), sandbox), sandbox=sandbox)
-    yield bench
-    for name in bench.config.paths:
-        bench.client(name).close()
 
 
 @pytest.fixture
@@ -45,11 +29,3 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 def seed_log_example() -> dict[str, Any]:
     """Seed 001's ModelInvocationLog example (placeholders filled with example values)."""
     return json.loads((HERE / "data" / "seed_model_invocation_log.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound then released: connect is refused)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -7,12 +7,12 @@ client can be pointed at it by hand; runs until Ctrl-C (or SIGTERM) and stops cl
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import signal
 import sys
 import threading
 from typing import Any
 
+from workshop.config import is_loopback_host
 from workshop.errors import EndpointError, InputError
 
 DEFAULT_PORT = 8600
@@ -55,15 +55,6 @@ def describe(server: Any) -> list[str]:
     return [f"{name:<22} {value}" for name, value in rows]
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run(args: argparse.Namespace) -> int:
     """Start the sandbox, print its endpoints, serve until interrupted."""
     from workshop.sandbox import start_sandbox
@@ -80,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if threading.current_thread() is threading.main_thread() else None
     try:
-        if not _is_loopback(args.host):
+        if not is_loopback_host(args.host):
             print(f"warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
         for line in describe(server):
             print(line)
