@@ -34,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -165,6 +166,16 @@ samples = sa.Table(
     sa.Index("ix_samples_run_seq", "run_id", "seq", unique=True),
 )
 
+run_analyses = sa.Table(
+    "run_analyses",
+    metadata,
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("sample_count", sa.Integer(), nullable=False),
+    sa.Column("computed_at", UTCDateTime(), nullable=False),
+    sa.Column("payload", sa.Text(), nullable=False),
+)
+
 invocation_log = sa.Table(
     "invocation_log",
     metadata,
@@ -277,6 +288,26 @@ def m003_run_notes_owner_error_hint(conn: Connection) -> None:
         "ALTER TABLE samples ADD COLUMN error_hint TEXT",
     ):
         conn.exec_driver_sql(ddl)
+
+
+@migration
+def m004_run_analyses(conn: Connection) -> None:
+    # A run's analysis (summary, verdicts, chart aggregates and specs) computed once and
+    # kept, so viewing a run reads one small row instead of every sample. ``sample_count``
+    # (every sample, warm-up included, at the time) and ``version`` (the analysis code's)
+    # tell when it has to be computed again.
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("id", sa.String(36), primary_key=True))
+    sa.Table(
+        "run_analyses",
+        md,
+        sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("version", sa.String(64), nullable=False),
+        sa.Column("sample_count", sa.Integer(), nullable=False),
+        sa.Column("computed_at", UTCDateTime(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
+    )
+    md.tables["run_analyses"].create(conn)
 
 
 # --------------------------------------------------------------------------------------
@@ -637,13 +668,15 @@ class Store:
 
     def get_run(self, run_id: str) -> RunInfo:
         """One run by id; InputError when there is no such run."""
-        measured = (samples.c.run_id == run_id) & (samples.c.warmup == sa.false())
-        n = sa.select(sa.func.count()).where(measured).scalar_subquery().label("n")
-        errors = (
-            sa.select(sa.func.count(samples.c.error_code)).where(measured).scalar_subquery().label("errors")
+        # Both counts in one pass over the run's samples (two scalar subqueries scan twice).
+        counts = (
+            sa.select(sa.func.count().label("n"), sa.func.count(samples.c.error_code).label("errors"))
+            .where(samples.c.run_id == run_id, samples.c.warmup == sa.false())
+            .subquery()
         )
+        query = sa.select(runs, counts.c.n, counts.c.errors).join(counts, sa.true()).where(runs.c.id == run_id)
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(runs, n, errors).where(runs.c.id == run_id)).mappings().first()
+            row = conn.execute(query).mappings().first()
         if row is None:
             raise InputError(
                 f"no run with id {run_id!r}",
@@ -657,25 +690,92 @@ class Store:
 
         ``started_at`` is a UTC datetime column; timings are float milliseconds (NaN when
         absent); ``warmup``/``cold`` are booleans.
+
+        Read through the driver's own cursor and turned into columns in bulk: wrapping
+        100k rows in SQLAlchemy ``Row`` objects and letting pandas infer every column from
+        per-row values costs about as much again as the fetch itself.
         """
-        cols = [samples.c[name] for name in SAMPLE_COLUMNS]
-        # Read started_at raw and convert in one vectorised step: per-row datetime parsing
-        # dominates loading a 100k-sample run otherwise.
-        cols[SAMPLE_COLUMNS.index("started_at")] = sa.type_coerce(samples.c.started_at, sa.String).label(
-            "started_at"
-        )
-        query = sa.select(*cols).where(samples.c.run_id == run_id)
+        # run_id is the filter: not fetched, filled in. started_at is read raw (SQLite: its
+        # text; PostgreSQL: a naive-UTC datetime) and converted in one vectorised step.
+        fetched = SAMPLE_COLUMNS[1:]
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        sql = f"SELECT {', '.join(fetched)} FROM samples WHERE run_id = {mark}"
+        params: tuple[Any, ...] = (run_id,)
         if not include_warmup:
-            query = query.where(samples.c.warmup == sa.false())
-        query = query.order_by(samples.c.seq)
+            sql += f" AND warmup = {mark}"
+            params += (False,)
+        sql += " ORDER BY seq"
         with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
-        return _samples_frame(rows)
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute(sql, params)
+                rows = cursor.fetchall()
+            finally:
+                cursor.close()
+        return _samples_frame(run_id, fetched, rows)
+
+    def sample_total(self, run_id: str) -> int:
+        """How many samples the run has, warm-up included (an index-only count)."""
+        query = sa.select(sa.func.count()).select_from(samples).where(samples.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    # ---------------------------------------------------------------- stored analyses
+
+    def save_analysis(self, run_id: str, payload: str, *, version: str, sample_count: int) -> None:
+        """Keep a run's analysis (a JSON text, see ``compare.run_analysis``), replacing any
+        earlier one. ``sample_count`` is how many samples (warm-up included) it was computed
+        from; ``version`` the analysis code's. StoreError when it cannot be written (e.g. the
+        run was deleted meanwhile, or the database is read-only)."""
+        values = {
+            "run_id": run_id,
+            "version": version,
+            "sample_count": int(sample_count),
+            "computed_at": _now(),
+            "payload": payload,
+        }
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        stmt = insert(run_analyses).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[run_analyses.c.run_id],
+            set_={k: stmt.excluded[k] for k in ("version", "sample_count", "computed_at", "payload")},
+        )
+        try:
+            with self._writing() as conn:
+                conn.execute(stmt)
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise StoreError(
+                f"cannot keep the analysis of run {run_id[:8]} in {self.url} ({reason})",
+                field="StoreURL",
+                fix="check the run still exists and the store is writable",
+            ) from exc
+
+    def load_analysis(self, run_id: str, *, version: str) -> str | None:
+        """The kept analysis of a run (its JSON text), or None when there is none, it was
+        computed by another ``version`` of the analysis code, or the run's sample count has
+        changed since (a sample added or removed)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(run_analyses.c.version, run_analyses.c.sample_count, run_analyses.c.payload).where(
+                    run_analyses.c.run_id == run_id
+                )
+            ).first()
+            if row is None or row.version != version:
+                return None
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(samples).where(samples.c.run_id == run_id)
+            ).scalar_one()
+        return row.payload if int(total) == row.sample_count else None
 
     def delete_run(self, run_id: str) -> None:
         """Remove a run and its samples (unknown ids are ignored)."""
         with self._writing() as conn:
             conn.execute(samples.delete().where(samples.c.run_id == run_id))
+            conn.execute(run_analyses.delete().where(run_analyses.c.run_id == run_id))
             conn.execute(runs.delete().where(runs.c.id == run_id))
 
     def export_run(self, run_id: str, fmt: str = "csv") -> str:
@@ -882,22 +982,40 @@ _FLOAT_COLUMNS = ("client_ms", "ttft_ms", "server_ms", "overhead_ms", "credentia
 _INT_COLUMNS = ("retries", "http_status", "input_tokens", "output_tokens")
 
 
-def _samples_frame(rows: Sequence[Any]) -> pd.DataFrame:
-    data = (
-        {name: list(values) for name, values in zip(SAMPLE_COLUMNS, zip(*rows, strict=True), strict=True)}
-        if rows
-        else {name: [] for name in SAMPLE_COLUMNS}
-    )
-    df = pd.DataFrame(data, columns=list(SAMPLE_COLUMNS))
-    df["started_at"] = pd.to_datetime(df["started_at"], utc=True, format="ISO8601")
-    for name in _FLOAT_COLUMNS:
-        df[name] = pd.to_numeric(df[name], errors="coerce").astype("float64")
-    for name in _INT_COLUMNS:
-        df[name] = pd.to_numeric(df[name], errors="coerce").astype("Int64")
-    df["seq"] = df["seq"].astype("int64")
-    df["warmup"] = df["warmup"].astype(bool)
-    df["cold"] = df["cold"].astype(bool)
-    return df
+def _samples_frame(run_id: str, fetched: Sequence[str], rows: Sequence[Sequence[Any]]) -> pd.DataFrame:
+    """Columns :data:`SAMPLE_COLUMNS` from driver rows of the ``fetched`` columns.
+
+    Numbers go straight into numpy arrays (None -> NaN / a masked Int64); text columns
+    keep pandas' own inference, so the dtypes are what ``pd.DataFrame`` of the values
+    would give.
+    """
+    n = len(rows)
+    values = dict(zip(fetched, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(fetched, ())
+    data: dict[str, Any] = {"run_id": pd.Series([run_id] * n) if n else []}
+    for name in fetched:
+        col = values[name]
+        if name in _FLOAT_COLUMNS:
+            data[name] = _float_array(col)
+        elif name in _INT_COLUMNS:
+            floats = _float_array(col)
+            missing = np.isnan(floats)
+            data[name] = pd.arrays.IntegerArray(np.where(missing, 0, floats).astype("int64"), missing)
+        elif name == "seq":
+            data[name] = np.asarray(col, dtype="int64")
+        elif name in ("warmup", "cold"):
+            data[name] = np.asarray(col, dtype=bool)
+        elif name == "started_at":
+            data[name] = pd.to_datetime(list(col), utc=True, format="ISO8601")
+        else:
+            data[name] = pd.Series(list(col)) if n else []  # [] as pd.DataFrame infers it
+    return pd.DataFrame(data, columns=list(SAMPLE_COLUMNS))
+
+
+def _float_array(col: Sequence[Any]) -> np.ndarray:
+    try:
+        return np.asarray(col, dtype="float64")  # None -> NaN
+    except (TypeError, ValueError):  # something that is not a number: NaN, as pd.to_numeric would
+        return pd.to_numeric(pd.Series(list(col), dtype=object), errors="coerce").to_numpy("float64")
 
 
 def _create_engine(url: str) -> Engine:
