@@ -22,6 +22,8 @@ CLI uses :func:`run_comparison`.
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 import queue
 import random
@@ -32,10 +34,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from workshop import APIS
-from workshop.errors import InputError
+from workshop import APIS, charts, stats
+from workshop.errors import InputError, StoreError
 from workshop.results import InvocationResult
 from workshop.stats import RunningStats
+
+log = logging.getLogger(__name__)
 
 SCHEDULES: tuple[str, ...] = ("round-robin", "shuffled")
 RECENT_SAMPLES = 200  # kept for the live chart
@@ -377,6 +381,8 @@ class ComparisonJob:
         self._thread: threading.Thread | None = None
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._deadline: float | None = None
+        self.analysis_s: float | None = None
+        """Seconds spent analysing the finished run and keeping the analysis (None: not done)."""
 
     def _workbench_invoke(self, path: str, model_id: str, body: dict[str, Any], api: str) -> InvocationResult:
         # The whole run's quota was checked in start(); each call is still logged.
@@ -597,6 +603,21 @@ class ComparisonJob:
         with self._tracker.lock:
             self._phase = phase
 
+    def _keep_analysis(self) -> None:
+        """Analyse the finished run once, now, and keep it with the run: the console then
+        draws it from one small row instead of every sample. Best effort: if it fails, the
+        first view of the run computes it (and says what went wrong if it fails again)."""
+        if self.run_id is None or not callable(getattr(self.store, "save_analysis", None)):
+            return  # a store that only takes samples (SampleStore)
+        self._set_phase("analysing")
+        t0 = time.perf_counter()
+        try:
+            analyse_run(self.store, self.run_id, seed=self.settings.seed, sandbox=self.sandbox)  # type: ignore[arg-type]
+        except Exception:
+            log.warning("could not keep the analysis of run %s; it is computed when viewed",
+                        self.run_id[:8], exc_info=True)
+        self.analysis_s = time.perf_counter() - t0
+
     def _finish(self) -> None:
         t = self._tracker
         if self.error is not None:
@@ -619,6 +640,8 @@ class ComparisonJob:
             if self.error is None:
                 self.error = exc
             status = "failed"
+        else:
+            self._keep_analysis()
         finally:
             with t.lock:
                 self.status = status
@@ -657,3 +680,78 @@ def run_comparison(
     if on_progress is not None:
         on_progress(job.snapshot())
     return job
+
+
+# --------------------------------------------------------------------------------------
+# A run's analysis, computed once and kept with the run
+
+
+ANALYSIS_VERSION = f"stats{stats.ANALYSIS_FORMAT}.charts{charts.SPEC_VERSION}"
+"""What a kept analysis was computed with; another version is computed again."""
+
+
+@dataclass(frozen=True)
+class RunAnalysis:
+    """A stored run's statistics and its four charts, as kept in the store.
+
+    ``analysis`` is ``stats.analyse`` of every sample of the run (warm-up rows included:
+    the cold first call is shown apart), seeded with the run's seed; ``charts`` maps each of
+    ``charts.CHART_NAMES`` to its Vega-Lite spec (data inline: a few thousand rows at most);
+    ``sample_count`` is how many samples it was computed from.
+    """
+
+    run_id: str
+    sample_count: int
+    analysis: stats.Analysis
+    charts: dict[str, dict[str, Any]]
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"sample_count": self.sample_count, "analysis": self.analysis.to_dict(), "charts": self.charts},
+            allow_nan=False,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, run_id: str, text: str) -> RunAnalysis:
+        data = json.loads(text)
+        return cls(
+            run_id=run_id,
+            sample_count=int(data["sample_count"]),
+            analysis=stats.Analysis.from_dict(data["analysis"]),
+            charts={name: data["charts"][name] for name in charts.CHART_NAMES},
+        )
+
+
+def analyse_run(store: Any, run_id: str, *, seed: int | None = None, sandbox: bool | None = None) -> RunAnalysis:
+    """Analyse a stored run from all its samples and keep the result in the store.
+
+    ``seed`` and ``sandbox`` default to the run's own (settings ``seed``, ``sandbox``). The
+    result is returned even when it cannot be kept (a read-only store, the run deleted
+    meanwhile): that is logged, and the next view computes it again.
+    """
+    if seed is None or sandbox is None:
+        run = store.get_run(run_id)
+        seed = int((run.settings or {}).get("seed", 0) or 0) if seed is None else seed
+        sandbox = run.sandbox if sandbox is None else sandbox
+    df = store.samples(run_id, include_warmup=True)
+    analysis = stats.analyse(df, seed=seed)
+    result = RunAnalysis(run_id, len(df), analysis, charts.vega_lite_specs(analysis, sandbox=sandbox))
+    try:
+        store.save_analysis(run_id, result.to_json(), version=ANALYSIS_VERSION, sample_count=len(df))
+    except StoreError as err:
+        log.warning("the analysis of run %s is not kept: %s", run_id[:8], err)
+    return result
+
+
+def run_analysis(store: Any, run_id: str, *, seed: int | None = None, sandbox: bool | None = None) -> RunAnalysis:
+    """The run's kept analysis when it is current (same ``ANALYSIS_VERSION``, same number
+    of samples), else :func:`analyse_run` (an older run, one still going, or one whose
+    samples changed): viewing a run reads one small row, not its samples."""
+    text = store.load_analysis(run_id, version=ANALYSIS_VERSION)
+    if text is not None:
+        try:
+            return RunAnalysis.from_json(run_id, text)
+        except (ValueError, KeyError, TypeError) as exc:  # a damaged row: compute it again
+            log.warning("the kept analysis of run %s is unreadable (%s); computing it again", run_id[:8], exc)
+    return analyse_run(store, run_id, seed=seed, sandbox=sandbox)

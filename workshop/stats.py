@@ -564,6 +564,14 @@ def decomposition(df: pd.DataFrame | Prepared) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["path", "call", "component", "ms", "order"])
 
 
+ANALYSIS_FORMAT = 1
+"""Bump when :func:`analyse` (its figures, defaults or the frames it returns) or
+:meth:`Analysis.to_dict` changes: analyses kept by the store under another format are
+computed again (``compare.ANALYSIS_VERSION`` includes it)."""
+
+_FRAMES: tuple[str, ...] = ("ecdf", "box", "drift", "decomposition")
+
+
 @dataclass(frozen=True)
 class Analysis:
     """Everything the Compare page and the CLI show for one run, computed in one pass."""
@@ -577,6 +585,79 @@ class Analysis:
 
     def verdicts(self, metric: str = "overhead_ms") -> list[str]:
         return [verdict(p) for p in self.pairs.get(metric, [])]
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-safe (NaN -> None, times as ISO 8601); :meth:`from_dict` gives back an equal
+        Analysis (same frames and dtypes, same pairs). A few thousand values at most."""
+        return {
+            "format": ANALYSIS_FORMAT,
+            "summary": _frame_to_dict(self.summary.reset_index()),
+            "pairs": {
+                metric: [{name: _json_number(getattr(p, name)) for name in _PAIR_FIELDS} for p in pairs]
+                for metric, pairs in self.pairs.items()
+            },
+            **{name: _frame_to_dict(getattr(self, name)) for name in _FRAMES},
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Analysis:
+        """The Analysis :meth:`to_dict` described (ValueError for another format)."""
+        if data.get("format") != ANALYSIS_FORMAT:
+            raise ValueError(f"analysis format {data.get('format')!r} is not {ANALYSIS_FORMAT}")
+        pairs = {
+            str(metric): [
+                Pairwise(**{k: (math.nan if v is None else v) for k, v in p.items() if k in _PAIR_FIELDS})
+                for p in items
+            ]
+            for metric, items in data["pairs"].items()  # type: ignore[union-attr]
+        }
+        return cls(
+            summary=_frame_from_dict(data["summary"]).set_index("path"),  # type: ignore[arg-type]
+            pairs=pairs,
+            **{name: _frame_from_dict(data[name]) for name in _FRAMES},  # type: ignore[arg-type]
+        )
+
+
+_PAIR_FIELDS: tuple[str, ...] = tuple(Pairwise.__dataclass_fields__)
+
+
+def _json_number(value: object) -> object:
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _frame_to_dict(df: pd.DataFrame) -> dict[str, object]:
+    """Columns as JSON lists, with their dtypes (so :func:`_frame_from_dict` restores them)."""
+    data: dict[str, list[object]] = {}
+    for name in df.columns:
+        col = df[name]
+        if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+            data[name] = [None if pd.isna(t) else t.isoformat() for t in col]
+        elif pd.api.types.is_float_dtype(col.dtype):
+            data[name] = [v if math.isfinite(v) else None for v in col.to_numpy("float64").tolist()]
+        elif pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            data[name] = col.tolist()
+        else:  # text, or lists (summary warnings)
+            data[name] = [None if not isinstance(v, list | tuple) and pd.isna(v) else _json_number(v) for v in col]
+    return {"columns": [str(c) for c in df.columns], "dtypes": [str(t) for t in df.dtypes], "data": data}
+
+
+def _frame_from_dict(data: dict[str, object]) -> pd.DataFrame:
+    columns: list[str] = list(data["columns"])  # type: ignore[call-overload]
+    dtypes: list[str] = list(data["dtypes"])  # type: ignore[call-overload]
+    values: dict[str, list[object]] = data["data"]  # type: ignore[assignment]
+    out: dict[str, object] = {}
+    for name, dtype in zip(columns, dtypes, strict=True):
+        col = values[name]
+        if dtype.startswith("datetime64"):
+            out[name] = pd.Series(pd.to_datetime(col, utc=True, format="ISO8601")).astype(dtype)
+        elif dtype == "object":
+            out[name] = pd.Series(col, dtype=object)
+        else:
+            out[name] = pd.Series([math.nan if v is None else v for v in col] if dtype.startswith("float") else col,
+                                  dtype=dtype)
+    return pd.DataFrame(out, columns=columns)
 
 
 def analyse(
