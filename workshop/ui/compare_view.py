@@ -13,8 +13,6 @@ points whatever the run size. History draws stored runs with the same function.
 from __future__ import annotations
 
 import importlib.util
-import io
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -409,15 +407,16 @@ class Verdict:
 
 @dataclass(frozen=True)
 class RunAggregates:
-    """Everything drawn for one run, computed once (a 100k-sample run stays cheap to redraw).
+    """Everything drawn for one run: the run's kept analysis (``compare.run_analysis``).
 
-    The charts are built here from the same one-pass ``stats.prepare`` as the tables, and
-    each chart's data is the aggregate frame kept beside it (offered as CSV).
+    ``charts`` are Vega-Lite specs computed with the analysis and kept in the store, so
+    drawing a run reads one small row and needs neither its samples nor Altair; each
+    chart's data is the aggregate frame kept beside it (offered as CSV).
     """
 
     summary: pd.DataFrame  # stats.summarize, index = path
     verdicts: tuple[Verdict, ...]
-    charts: dict[str, Any]  # name -> alt.Chart
+    charts: dict[str, dict[str, Any]]  # name -> Vega-Lite spec (data inline)
     data: dict[str, pd.DataFrame]  # name -> the aggregate the chart draws
     n: int
 
@@ -426,38 +425,50 @@ VERDICT_METRICS: tuple[str, ...] = ("overhead_ms", "client_ms")
 """Overhead first: it strips out model time, so a few-ms path difference can show."""
 
 
-def compute_aggregates(df: pd.DataFrame, *, seed: int = 0, sandbox: bool = False) -> RunAggregates:
-    """Stats, chart aggregates and charts of a samples frame (warm-up rows included: the cold
-    first call is shown apart)."""
-    from workshop import charts, stats
+def aggregates_of(result: Any) -> RunAggregates:
+    """What the page draws, from a ``compare.RunAnalysis``."""
+    from workshop import stats
 
-    prep = stats.prepare(df)  # split per path once; every function below reuses it
+    analysis = result.analysis
     verdicts = tuple(
         Verdict(metric, stats.verdict(pair), pair.significant)
         for metric in VERDICT_METRICS
-        for pair in stats.pairwise(prep, metric, seed=seed)
+        for pair in analysis.pairs.get(metric, [])
     )
     return RunAggregates(
-        summary=stats.summarize(prep),
+        summary=analysis.summary,
         verdicts=verdicts,
-        charts=charts.all_charts(prep, sandbox=sandbox),
+        charts=result.charts,
         data={
-            "ecdf": stats.ecdf(prep, "client_ms"),
-            "overhead_box": stats.box_stats(prep, "overhead_ms"),
-            "decomposition": stats.decomposition(prep),
-            "drift": stats.time_buckets(prep, "client_ms"),
+            "ecdf": analysis.ecdf,
+            "overhead_box": analysis.box,
+            "decomposition": analysis.decomposition,
+            "drift": analysis.drift,
         },
-        n=sum(prep.samples.values()),
+        n=int(analysis.summary["samples"].sum()) if len(analysis.summary) else 0,
     )
 
 
-# cache_resource, not cache_data: the result holds Altair charts (no pickling round trip on
-# every rerun) and is read-only, so sessions can share it.
+def compute_aggregates(df: pd.DataFrame, *, seed: int = 0, sandbox: bool = False) -> RunAggregates:
+    """Stats, chart aggregates and chart specs of a samples frame (warm-up rows included:
+    the cold first call is shown apart), computed here rather than read from the store."""
+    from workshop import charts, stats
+    from workshop.compare import RunAnalysis
+
+    analysis = stats.analyse(df, seed=seed)
+    return aggregates_of(RunAnalysis("", len(df), analysis, charts.vega_lite_specs(analysis, sandbox=sandbox)))
+
+
+# cache_resource, not cache_data: the result is read-only and sessions can share it (no
+# pickling round trip on every rerun). Below it, the store keeps the analysis itself, so a
+# fresh server (or another console on the same store) reads it instead of the samples.
 @st.cache_resource(show_spinner="Computing the statistics…", max_entries=8)
 def _aggregates(_store: Store, url: str, run_id: str, n: int, status: str, seed: int,
                 sandbox: bool) -> RunAggregates:
     """Aggregates of one stored run; cached on (store, run, size, status) so reruns are free."""
-    return compute_aggregates(_store.samples(run_id, include_warmup=True), seed=seed, sandbox=sandbox)
+    from workshop.compare import run_analysis
+
+    return aggregates_of(run_analysis(_store, run_id, seed=seed, sandbox=sandbox))
 
 
 def aggregates_for(store: Store, run: RunInfo) -> RunAggregates:
@@ -569,7 +580,7 @@ class ChartSpec:
 
     name: str
     title: str
-    chart: Any
+    chart: dict[str, Any]  # Vega-Lite spec
     data: pd.DataFrame
     caption: str
 
@@ -591,7 +602,7 @@ def _charts(ctx: Context, run: RunInfo, agg: RunAggregates, key: str) -> None:
     for pair in (specs[:2], specs[2:]):
         for column, spec in zip(st.columns(2), pair, strict=True):
             with column, st.container(border=True):
-                st.altair_chart(spec.chart, key=f"{key}-{spec.name}")
+                st.vega_lite_chart(spec=spec.chart, key=f"{key}-{spec.name}")
                 st.caption(spec.caption)
                 show_sandbox_label(run.sandbox, spec.title)
                 chart_downloads(spec, key=f"{key}-{spec.name}", stem=f"run-{run.id[:8]}-{spec.name}")
@@ -620,14 +631,12 @@ def chart_downloads(spec: ChartSpec, *, key: str, stem: str) -> None:
                             mime="text/csv", key=f"{key}-csv", on_click="ignore", icon="⬇️")
 
 
-def _saver(chart: Any, fmt: str) -> Callable[[], bytes | str]:
-    """Deferred export through Altair's own ``save`` (built only when the button is clicked)."""
+def _saver(spec: dict[str, Any], fmt: str) -> Callable[[], bytes | str]:
+    """Deferred export of a chart's Vega-Lite spec (built only when the button is clicked)."""
 
     def build() -> bytes | str:
-        if fmt == "json":
-            return json.dumps(chart.to_dict(), indent=2)
-        buf: io.BytesIO | io.StringIO = io.BytesIO() if fmt == "png" else io.StringIO()
-        chart.save(buf, format=fmt)
-        return buf.getvalue()
+        from workshop import charts
+
+        return charts.export(spec, fmt)
 
     return build
