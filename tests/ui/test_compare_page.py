@@ -137,3 +137,107 @@ def test_bad_settings_get_one_message_naming_the_field(change, field: str) -> No
     assert not at.exception
     assert at.session_state["compare.job"] is None  # nothing started
     assert len(at.error) == 1 and field in at.error[0].value
+
+
+# ---------------------------------------------------------------- a stored run, drawn from its kept analysis
+
+STORED_OVERHEAD = {"nat": 12.0, "vpce": 6.0, "cross-account": 9.0}
+
+
+def stored_run(store, n: int = 30) -> str:
+    """A finished three-path run written through the store (one cold warm-up call per path)."""
+    from datetime import UTC, datetime, timedelta
+
+    from workshop.results import InvocationResult
+
+    run_id = store.create_run({"seed": 0}, paths=tuple(STORED_OVERHEAD), model_id="amazon.nova-micro-v1:0",
+                              api="invoke", sandbox=True)
+    items, seq = [], 0
+    for i in range(-1, n):
+        for path, overhead in STORED_OVERHEAD.items():
+            over = overhead + (i % 5) * 0.2
+            server = 200.0 + (i % 7) * 10
+            result = InvocationResult(
+                path=path, model_id="amazon.nova-micro-v1:0", api="invoke",
+                started_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(milliseconds=300 * seq),
+                client_ms=server + over, server_ms=server, overhead_ms=over, credentials_ms=0.0, http_status=200,
+                output_tokens=40,
+            )
+            items.append((result, seq, i < 0, i < 0))
+            seq += 1
+    store.add_samples(run_id, items)
+    store.finish_run(run_id, "complete")
+    return run_id
+
+
+def open_linked(run_id: str) -> AppTest:
+    """Compare opened from a shared link ``?run=<id>`` in a fresh session."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page(PAGE)
+    at.query_params["run"] = run_id
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_a_linked_run_is_drawn_from_its_kept_analysis_without_samples_or_workbench(monkeypatch) -> None:
+    from workshop.compare import analyse_run
+    from workshop.store import Store
+    from workshop.workbench import Workbench
+
+    with Store.open() as store:  # the autouse fixture's data folder: the page opens this same file
+        run_id = stored_run(store, n=30)
+        kept = analyse_run(store, run_id)  # what the engine does when a run finishes
+
+    def refuse(*args: object, **kw: object) -> object:
+        raise AssertionError("viewing a stored run must not need this")
+
+    monkeypatch.setattr(Store, "samples", refuse)  # only the kept analysis may be read
+    monkeypatch.setattr(Workbench, "open", refuse)  # nor start the workbench / sandbox
+    at = open_linked(run_id)
+    assert any(s.value == f"Results — run {run_id[:8]} (complete)" for s in at.subheader)
+    summary = at.dataframe[0].value
+    assert summary["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
+    assert summary["measured"].tolist() == [30, 30, 30]
+    expected_p50 = kept.analysis.summary["overhead_ms_p50"].tolist()
+    assert summary["overhead p50"].tolist() == pytest.approx(expected_p50)
+    assert any("PrivateLink overhead is" in s.value and "lower than NAT" in s.value for s in at.success)
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 4
+    for chart, name in zip(charts, ("ecdf", "overhead_box", "decomposition", "drift"), strict=True):
+        spec = json.loads(chart.proto.spec)
+        assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite")
+        rows = sum(arrow_rows(d.data.data) for d in chart.proto.datasets)
+        assert rows == sum(len(v) for v in kept.charts[name]["datasets"].values())
+    assert [b.label for b in at.get("download_button")].count("CSV") == 4
+
+
+def test_a_run_without_a_kept_analysis_is_analysed_on_first_view_and_kept() -> None:
+    from workshop.compare import ANALYSIS_VERSION, RunAnalysis
+    from workshop.store import Store
+
+    with Store.open() as store:
+        run_id = stored_run(store, n=12)
+        assert store.load_analysis(run_id, version=ANALYSIS_VERSION) is None  # e.g. a run from before
+    at = open_linked(run_id)
+    assert at.dataframe[0].value["measured"].tolist() == [12, 12, 12]
+    assert len(at.get("vega_lite_chart")) == 4
+    with Store.open() as store:
+        text = store.load_analysis(run_id, version=ANALYSIS_VERSION)
+    assert text is not None and RunAnalysis.from_json(run_id, text).sample_count == 3 * 13
+
+
+def test_chart_exports_are_built_from_the_kept_spec() -> None:
+    from workshop import charts
+    from workshop.compare import analyse_run
+    from workshop.store import Store
+    from workshop.ui.compare_view import _saver
+
+    with Store.open() as store:
+        run_id = stored_run(store, n=6)
+        spec = analyse_run(store, run_id).charts["ecdf"]
+    assert json.loads(_saver(spec, "json")()) == spec
+    html = _saver(spec, "html")()
+    assert "vega-embed" in html and json.dumps(spec["$schema"])[1:-1] in html
+    assert charts.SANDBOX_SUBTITLE in html

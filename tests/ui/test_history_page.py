@@ -171,3 +171,37 @@ def test_invocation_log_is_listed_filtered_and_exported(store: Store) -> None:
     assert "Export log as JSONL" in {b.label for b in at.get("download_button")}
     lines = log_jsonl(store.invocation_log(path="nat")).splitlines()
     assert [json.loads(line)["requestId"] for line in lines] == ["req-0", "req-2"]  # oldest first
+
+
+def test_a_run_is_drawn_from_its_kept_analysis_without_reading_its_samples(store: Store, monkeypatch) -> None:
+    from workshop.compare import ANALYSIS_VERSION, analyse_run
+    from workshop.workbench import Workbench
+
+    run_id = make_run(store, n=30)
+    kept = analyse_run(store, run_id)  # what the engine does when a run finishes
+    assert store.load_analysis(run_id, version=ANALYSIS_VERSION) is not None
+
+    def refuse(*args: object, **kw: object) -> object:
+        raise AssertionError("viewing a stored run must not need this")
+
+    monkeypatch.setattr(Store, "samples", refuse)
+    monkeypatch.setattr(Workbench, "open", refuse)
+    at = open_history()
+    assert f"Results — run {run_id[:8]} (complete)" in texts(at)
+    summary = at.dataframe[1].value
+    assert summary["measured"].tolist() == [30, 30, 30]
+    assert summary["client p50"].tolist() == pytest.approx(kept.analysis.summary["client_ms_p50"].tolist())
+    assert any("PrivateLink overhead is" in s.value and "lower than NAT" in s.value for s in at.success)
+    assert len(at.get("vega_lite_chart")) == 4
+
+
+def test_a_run_whose_samples_changed_is_analysed_again(store: Store) -> None:
+    from workshop.compare import analyse_run
+
+    run_id = make_run(store, n=10)
+    analyse_run(store, run_id)
+    extra = InvocationResult(path="nat", model_id=MODEL, api="invoke", started_at=datetime(2026, 1, 2, tzinfo=UTC),
+                             client_ms=230.0, server_ms=200.0, overhead_ms=30.0, http_status=200)
+    store.add_sample(run_id, extra, seq=10_000)
+    at = open_history()
+    assert at.dataframe[1].value["measured"].tolist() == [11, 10, 10]
