@@ -31,7 +31,6 @@ from streamlit.errors import StreamlitAPIException
 from workshop import PATH_LABELS
 from workshop.errors import WorkshopError
 from workshop.ui import state
-from workshop.ui.widgets import sandbox_label
 
 if TYPE_CHECKING:  # the frame imports the core lazily: a page that needs no Workbench stays fast
     from workshop.config import WorkshopConfig
@@ -62,6 +61,18 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo(6, "pages/6_Diagnostics.py", "Diagnostics", ":material/troubleshoot:"),
     PageInfo(7, "pages/7_History.py", "History", ":material/history:"),
 )
+
+SANDBOX_LABEL = "modelled, not measured on AWS"
+
+
+def sandbox_label(figure: str = "") -> str:
+    """Caption text for a figure produced by the sandbox: it is modelled, not measured.
+
+    Here rather than in ``widgets`` so that Home, which draws no bound widget, does not
+    import (and, without a bytecode cache, compile) the widgets module.
+    """
+    return f"{figure}: {SANDBOX_LABEL}" if figure else f"Sandbox figures are {SANDBOX_LABEL}."
+
 
 DONE_MARK = ":green[:material/check_box:]"
 TODO_MARK = ":gray[:material/check_box_outline_blank:]"
@@ -218,8 +229,6 @@ def page(title: str, step: int, icon: str = ":material/explore:", *, heading: bo
     st.set_page_config(page_title=f"{title} · Bedrock workshop", page_icon=icon, layout="wide")
     state.init()
     _record_finished_invoke()
-    chosen = state.get(state.CONFIG)
-    _configure_logging(bool(getattr(chosen, "debug", False)))
     with st.sidebar:
         st.markdown("**Bedrock access-path workshop**")
         ctx = Context(title=title, step=step, status=st.empty())
@@ -227,6 +236,9 @@ def page(title: str, step: int, icon: str = ":material/explore:", *, heading: bo
     _links(ctx)
     if heading:
         st.title(f"{icon} {step}. {title}" if step > 1 else f"{icon} {title}")
+    # After the frame is on its way to the browser (the first run imports the redaction code,
+    # ~0.08 s) but before the page's own body: nothing above logs, the page's work may.
+    _configure_logging(bool(getattr(state.get(state.CONFIG), "debug", False)))
     for level, text in state.take_flash():
         {"error": st.error, "warning": st.warning, "success": st.success}.get(level, st.info)(text)
     return ctx
@@ -298,8 +310,16 @@ def _links(ctx: Context) -> None:
                 return
 
 
+BUILTIN_CREDENTIALS: dict[str, str] = {"nat": "instance", "vpce": "instance", "cross-account": "assume-role"}
+"""Credential mode of each path of the built-in sandbox (``config.default_config()``; a test
+keeps the two in step). The sidebar reads it from here because building the default config
+imports the sandbox server and botocore, ~0.2 s of the first page's script run."""
+
+
 def _credential_mode(ctx: Context, path: str) -> str:
     """The chosen path's credential mode, without touching the network."""
+    if state.get(state.CONFIG) is None and path in BUILTIN_CREDENTIALS:
+        return BUILTIN_CREDENTIALS[path]
     try:
         return ctx.config.path(path).credentials.kind
     except Exception:  # a half-loaded config must not break the sidebar

@@ -18,10 +18,9 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from workshop.ui import state
+from workshop.ui.frame import SANDBOX_LABEL, sandbox_label  # noqa: F401  (re-exported)
 
 WIDGET_PREFIX = "w:"
-
-SANDBOX_LABEL = "modelled, not measured on AWS"
 
 
 def widget_key(key: str) -> str:
@@ -69,11 +68,6 @@ def bound_selectbox(
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]
     return target.selectbox(label, options, format_func=format_func, help=help, **bind(key, on_change=on_change))
-
-
-def sandbox_label(figure: str = "") -> str:
-    """Caption text for a figure produced by the sandbox: it is modelled, not measured."""
-    return f"{figure}: {SANDBOX_LABEL}" if figure else f"Sandbox figures are {SANDBOX_LABEL}."
 
 
 def show_sandbox_label(is_sandbox: bool, figure: str = "") -> None:
