@@ -86,8 +86,12 @@ class ConsoleServer:
                 self.process.wait(5)
 
 
-def start_console(tmp: Path, *, deadline_s: float = STARTUP_DEADLINE_S) -> ConsoleServer:
-    """Start the console on a free port and return once it answers its health check."""
+def start_console(tmp: Path, *, deadline_s: float = STARTUP_DEADLINE_S, script: str = "app.py",
+                  cwd: Path = ROOT) -> ConsoleServer:
+    """Start the console on a free port and return once it answers its health check.
+
+    ``script``/``cwd`` start another app the same way (bench/ui.py times a one-line app
+    next to the console, as the floor set by Streamlit's own frontend)."""
     env = dict(os.environ)
     isolate_environment(env, tmp)
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
@@ -95,13 +99,13 @@ def start_console(tmp: Path, *, deadline_s: float = STARTUP_DEADLINE_S) -> Conso
     port = free_port()
     log_path = tmp / "streamlit.log"
     command = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", script,
         "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false",
     ]
     started = time.perf_counter()
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     opener = _no_proxy_opener()
     health = f"http://127.0.0.1:{port}/_stcore/health"
     while True:
@@ -116,7 +120,7 @@ def start_console(tmp: Path, *, deadline_s: float = STARTUP_DEADLINE_S) -> Conso
         if time.perf_counter() - started > deadline_s:
             process.kill()
             raise RuntimeError(f"console not healthy after {deadline_s} s:\n{log_path.read_text()[-3000:]}")
-        time.sleep(0.05)  # polling interval of the readiness loop, not a wait for readiness
+        time.sleep(0.01)  # polling interval of the readiness loop, not a wait for readiness
     return ConsoleServer(process, port, log_path, started, time.perf_counter())
 
 
