@@ -6,6 +6,8 @@ framing included), simulates each access path on its own loopback listener with 
 seeded latency profile, and injects faults on request. See docs/sandbox.md.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from workshop.sandbox.faults import Faults
 from workshop.sandbox.principals import (
     ACCOUNT_A,
@@ -16,7 +18,21 @@ from workshop.sandbox.principals import (
     PARTICIPANT_SECRET_KEY,
     WORKSHOP_ROLE_ARN,
 )
-from workshop.sandbox.server import LISTENER_NAMES, SandboxServer, start_sandbox
+
+if TYPE_CHECKING:
+    from workshop.sandbox.server import LISTENER_NAMES, SandboxServer, start_sandbox
+
+_SERVER_NAMES = frozenset({"LISTENER_NAMES", "SandboxServer", "start_sandbox"})
+
+
+def __getattr__(name: str) -> Any:
+    """Import the server (botocore, http.server, the catalog) only when it is used: the
+    config and the console's first page need the principals, not a running emulator."""
+    if name in _SERVER_NAMES:
+        from workshop.sandbox import server
+
+        return getattr(server, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "ACCOUNT_A",
