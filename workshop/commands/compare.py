@@ -89,9 +89,9 @@ def parse_paths(text: str) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from workshop import catalog, stats
+    from workshop import catalog
     from workshop.commands.invoke import build_body
-    from workshop.compare import RunSettings, run_comparison
+    from workshop.compare import RunSettings, run_analysis, run_comparison
     from workshop.config import load_or_default
     from workshop.paths import DEFAULT_POOL_SIZE
     from workshop.store import Store
@@ -152,8 +152,8 @@ def run(args: argparse.Namespace) -> int:
             # A WorkshopError (credentials, quota) is one line from cli.main; anything else is a bug.
             raise job.error
         assert job.run_id is not None
-        df = store.samples(job.run_id, include_warmup=True)
-        analysis = stats.analyse(df, seed=settings.seed)
+        # The finished job kept its analysis in the store: read it back instead of analysing twice.
+        analysis = run_analysis(store, job.run_id, seed=settings.seed, sandbox=sandbox).analysis
         if out is not None:
             out.write_text(store.export_run(job.run_id, out.suffix.lower().lstrip(".")), encoding="utf-8")
         if args.json:
