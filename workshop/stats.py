@@ -256,8 +256,9 @@ class Pairwise:
     difference: float  # median_b - median_a
     ci_low: float
     ci_high: float
-    confidence: float = CONFIDENCE
+    confidence: float = CONFIDENCE  # family-wise: all pairs of the run hold together at this level
     n_boot: int = DEFAULT_N_BOOT
+    comparisons: int = 1  # how many pairs the interval is adjusted for (Bonferroni)
 
     @property
     def enough_samples(self) -> bool:
@@ -281,6 +282,7 @@ class Pairwise:
             "ci_low": self.ci_low,
             "ci_high": self.ci_high,
             "confidence": self.confidence,
+            "comparisons": self.comparisons,
             "significant": self.significant,
             "verdict": verdict(self),
         }
@@ -323,9 +325,15 @@ def compare_two(
     rng: np.random.Generator,
     n_boot: int = DEFAULT_N_BOOT,
     confidence: float = CONFIDENCE,
+    comparisons: int = 1,
 ) -> Pairwise:
-    """Difference of medians (b - a) with a percentile-bootstrap interval."""
-    tail = (1.0 - confidence) / 2.0 * 100.0
+    """Difference of medians (b - a) with a percentile-bootstrap interval.
+
+    With ``comparisons`` > 1 the interval is Bonferroni-adjusted: each of that many
+    intervals is drawn at ``1 - (1 - confidence) / comparisons``, so together they hold at
+    ``confidence`` and three paths do not turn noise into a "difference" one time in seven.
+    """
+    tail = (1.0 - confidence) / max(1, comparisons) / 2.0 * 100.0
     if len(a_values) == 0 or len(b_values) == 0:
         lo = hi = diff = math.nan
         med_a = float(np.median(a_values)) if len(a_values) else math.nan
@@ -349,6 +357,7 @@ def compare_two(
         ci_high=hi,
         confidence=confidence,
         n_boot=n_boot,
+        comparisons=max(1, comparisons),
     )
 
 
@@ -360,15 +369,19 @@ def pairwise(
     n_boot: int = DEFAULT_N_BOOT,
     confidence: float = CONFIDENCE,
     paths: Sequence[str] | None = None,
+    adjust: bool = True,
 ) -> list[Pairwise]:
     """Every pair of paths (earlier path in walk-through order is the baseline ``a``).
 
-    Seeded: the same frame and seed give the same intervals.
+    The intervals are simultaneous (``adjust``, the default): Bonferroni over the pairs of
+    this metric, so "95%" holds for the whole set of verdicts a stakeholder reads, not for
+    each one alone. Seeded: the same frame and seed give the same intervals.
     """
     prep = prepare(df)
     names = ordered_paths(paths if paths is not None else prep.paths)
     rng = np.random.default_rng(seed)
     values = {p: prep.get(p, metric) for p in names}
+    comparisons = len(names) * (len(names) - 1) // 2 if adjust else 1
     out: list[Pairwise] = []
     for i, a in enumerate(names):
         for b in names[i + 1 :]:
@@ -382,9 +395,22 @@ def pairwise(
                     rng=rng,
                     n_boot=n_boot,
                     confidence=confidence,
+                    comparisons=comparisons,
                 )
             )
     return out
+
+
+def interval_note(pairs: Sequence[Pairwise]) -> str:
+    """One line saying how the verdicts' intervals were drawn (for the CLI and the page)."""
+    k = max((p.comparisons for p in pairs), default=1)
+    level = f"{(pairs[0].confidence if pairs else CONFIDENCE) * 100:.0f}%"
+    if k <= 1:
+        return f"{level} intervals: seeded percentile bootstrap of the difference of medians"
+    return (
+        f"{level} intervals hold for all {k} pairs together (Bonferroni: each drawn at "
+        f"{100 - (100 - float(level[:-1])) / k:.1f}%), seeded percentile bootstrap of the difference of medians"
+    )
 
 
 def _ms(value: float) -> str:
@@ -564,7 +590,7 @@ def decomposition(df: pd.DataFrame | Prepared) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["path", "call", "component", "ms", "order"])
 
 
-ANALYSIS_FORMAT = 1
+ANALYSIS_FORMAT = 2
 """Bump when :func:`analyse` (its figures, defaults or the frames it returns) or
 :meth:`Analysis.to_dict` changes: analyses kept by the store under another format are
 computed again (``compare.ANALYSIS_VERSION`` includes it)."""

@@ -144,6 +144,39 @@ def test_identical_paths_are_called_equal_in_about_95_percent_of_runs() -> None:
     assert false_alarms / 200 <= 0.10
 
 
+def test_three_identical_paths_raise_a_false_alarm_in_at_most_about_5_percent_of_runs() -> None:
+    # Three pairs at 95% each would cry wolf in ~14% of runs; the simultaneous intervals
+    # keep the chance of any false verdict in the run near 5%.
+    rng = np.random.default_rng(12)
+    runs, adjusted, unadjusted = 300, 0, 0
+    for _ in range(runs):
+        df = frame({p: rng.normal(3, 1, 40) for p in ("nat", "vpce", "cross-account")})
+        seed = int(rng.integers(1 << 30))
+        adjusted += any(p.significant for p in stats.pairwise(df, seed=seed, n_boot=1000))
+        unadjusted += any(p.significant for p in stats.pairwise(df, seed=seed, n_boot=1000, adjust=False))
+    assert adjusted / runs <= 0.09
+    assert unadjusted > adjusted
+
+
+def test_three_paths_get_wider_simultaneous_intervals_that_say_so() -> None:
+    rng = np.random.default_rng(13)
+    df = frame({p: rng.normal(3, 1, 100) for p in ("nat", "vpce", "cross-account")})
+    together = stats.pairwise(df, seed=1)
+    alone = stats.pairwise(df, seed=1, adjust=False)
+    assert [p.comparisons for p in together] == [3, 3, 3]
+    for t, a in zip(together, alone, strict=True):
+        assert t.ci_low < a.ci_low and t.ci_high > a.ci_high
+    assert "all 3 pairs together" in stats.interval_note(together)
+    assert "98.3%" in stats.interval_note(together)
+
+
+def test_two_paths_need_no_adjustment() -> None:
+    rng = np.random.default_rng(14)
+    (pair,) = stats.pairwise(frame({"nat": rng.normal(3, 1, 60), "vpce": rng.normal(3, 1, 60)}), seed=2)
+    assert pair.comparisons == 1
+    assert "together" not in stats.interval_note([pair])
+
+
 def test_too_few_samples_are_said_so_instead_of_a_verdict() -> None:
     (pair,) = stats.pairwise(frame({"nat": np.array([1.0, 2.0]), "vpce": np.array([5.0, 6.0])}))
     assert not pair.significant

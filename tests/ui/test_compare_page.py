@@ -86,6 +86,7 @@ def test_small_run_shows_summary_verdict_and_four_charts() -> None:
     captions = " ".join(c.value for c in at.caption)
     assert "p90 from 8 samples is rough" in captions
     assert "modelled, not measured on AWS" in captions
+    assert "intervals hold for all 3 pairs together" in captions
     significant = [s.value for s in at.success]
     quiet = [line for m in at.markdown for line in m.value.splitlines() if "no difference detectable" in line
              or "too few samples" in line]

@@ -226,6 +226,9 @@ def print_report(job: Any, settings: Any, analysis: Any, *, sandbox: bool, out: 
     print("client latency (includes model time, which varies far more):")
     for line in analysis.verdicts("client_ms"):
         print(f"  {line}")
+    from workshop.stats import interval_note
+
+    print(f"({interval_note(analysis.pairs.get('overhead_ms', []))})")
     if sandbox:
         print(f"\n({SANDBOX_NOTE}; paths: {', '.join(PATH_LABELS.get(p, p) for p in settings.paths)})")
     if out is not None:

@@ -417,6 +417,7 @@ class RunAggregates:
     summary: pd.DataFrame  # stats.summarize, index = path
     verdicts: tuple[Verdict, ...]
     charts: dict[str, dict[str, Any]]  # name -> Vega-Lite spec (data inline)
+    interval_note: str  # how the intervals were drawn (simultaneous over the pairs)
     data: dict[str, pd.DataFrame]  # name -> the aggregate the chart draws
     n: int
 
@@ -438,6 +439,7 @@ def aggregates_of(result: Any) -> RunAggregates:
     return RunAggregates(
         summary=analysis.summary,
         verdicts=verdicts,
+        interval_note=stats.interval_note(analysis.pairs.get(VERDICT_METRICS[0], [])),
         charts=result.charts,
         data={
             "ecdf": analysis.ecdf,
@@ -569,6 +571,7 @@ def _verdicts(agg: RunAggregates) -> None:
     quiet = [v.text for v in agg.verdicts if not v.significant]
     if quiet:
         st.markdown("\n".join(f"- {text}" for text in quiet))
+    st.caption(agg.interval_note)
 
 
 # ---------------------------------------------------------------------------- charts
