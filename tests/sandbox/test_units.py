@@ -55,6 +55,13 @@ def test_generation_answers_about_the_prompt_topic() -> None:
     assert "privatelink" in generate("Tell me about PrivateLink", "m.x", 500).text.lower()
 
 
+def test_the_answer_is_about_the_users_question_not_the_system_prompt() -> None:
+    prompt = "You are a patient maths tutor.\n\nWhat is the square root of 16? Provide a step by step explanation."
+    text = generate(prompt, "anthropic.claude-3-haiku-20240307-v1:0", 500).text
+    assert "square root" in text  # a run of content words stays one phrase
+    assert "provide" not in text.lower() and "explanation" not in text.lower()
+
+
 def test_generation_respects_max_tokens_exactly() -> None:
     answer = generate("Explain NAT gateways", "m.x", 7)
     assert answer.output_tokens == 7 and answer.stop == "length"

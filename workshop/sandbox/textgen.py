@@ -27,7 +27,8 @@ _STOPWORDS = frozenset(
     such than that their theirs them themselves then there these they this those through
     under until very were what when where which while whom with would your yours yourself
     please tell explain describe write give make human assistant answer question short
-    sentence sentences words using like know want need""",
+    sentence sentences words using like know want need provide step steps explanation
+    detail detailed brief briefly list summarise summarize""",
     )
 )
 
@@ -90,12 +91,29 @@ class Generation:
 
 
 def _topics(prompt: str) -> list[str]:
+    """Topic phrases of the prompt, last (the user's own question) last.
+
+    Runs of content words make one phrase ("square root", not "square" and "root"); a
+    stopword, a short word or punctuation ends a phrase.
+    """
     seen: list[str] = []
-    for word in _WORD.findall(prompt):
-        lower = word.lower()
-        if lower not in _STOPWORDS and lower not in seen:
-            seen.append(lower)
-    return seen[-6:] or ["your question", "the context"]
+    phrase: list[str] = []
+
+    def flush() -> None:
+        if phrase:
+            topic = " ".join(phrase[-3:])
+            if topic not in seen:
+                seen.append(topic)
+            phrase.clear()
+
+    for token in re.findall(r"[A-Za-z][A-Za-z0-9-]*|[^\sA-Za-z]", prompt):
+        lower = token.lower()
+        if _WORD.fullmatch(token) and lower not in _STOPWORDS:
+            phrase.append(lower)
+        else:
+            flush()
+    flush()
+    return seen[-6:] or ["your question"]
 
 
 @lru_cache(maxsize=2048)  # the same prompt is sent many times in a comparison run
@@ -103,8 +121,8 @@ def _full_answer(prompt: str, model_id: str) -> str:
     seed = int.from_bytes(hashlib.sha256(f"{model_id}\n{prompt}".encode()).digest()[:8], "big")
     rng = random.Random(seed)
     topics = _topics(prompt)
-    a = topics[-1] if len(topics) == 1 else rng.choice(topics)
-    b = rng.choice([t for t in topics if t != a] or ["the context"])
+    a = topics[-1]  # what the user asked about last, not what the system prompt set up
+    b = rng.choice([t for t in topics if t != a] or list(_NOUNS))
     target = rng.randint(40, 140)
 
     def fill(template: str) -> str:
