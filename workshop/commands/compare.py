@@ -23,7 +23,7 @@ SANDBOX_NOTE = "sandbox: figures are modelled, not measured on AWS"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``compare`` command."""
-    from workshop.commands.invoke import add_config_arguments
+    from workshop.commands.common import add_config_arguments
 
     p = subparsers.add_parser(
         "compare",

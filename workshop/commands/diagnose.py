@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from workshop import PATH_LABELS
+from workshop.commands.common import add_config_arguments
 from workshop.diagnostics import ACCESS_PROBES, PathDiagnosis
 
 STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
@@ -27,8 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "public (PrivateLink proof), time a cold TCP connect and TLS handshake, ask STS who the path's "
         "credentials are, and make one tiny call to check model access. Exit 1 if any check fails.",
     )
-    p.add_argument("--config", metavar="C", help="config file (default: the built-in sandbox, all three paths)")
-    p.add_argument("--key-file", metavar="K", help="key for enc: values (default $WORKSHOP_CONFIG_KEY, then the user key file)")
+    add_config_arguments(p, no_delay=False)
     p.add_argument("--path", metavar="P", action="append", default=[],
                    help="path to diagnose; repeat for several (default: every path of the config)")
     p.add_argument("--model", metavar="M", help="model for the access check (default: the config's DefaultModel)")

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from workshop.commands.common import add_config_arguments
 from workshop.errors import InputError
 
 
@@ -31,8 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="URL",
         help="results store URL (default $WORKSHOP_STORE_URL, then the local SQLite file)",
     )
-    p.add_argument("--config", metavar="C", help="read StoreURL from this config")
-    p.add_argument("--key-file", metavar="K", help="key for enc: values in the config")
+    add_config_arguments(p, config_help="read StoreURL from this config", no_delay=False)
     p.set_defaults(handler=run)
 
 

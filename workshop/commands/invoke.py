@@ -15,17 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from workshop import APIS, PATH_LABELS
+from workshop.commands.common import add_config_arguments
 from workshop.errors import InputError
 from workshop.results import InvocationResult
 
 SANDBOX_NOTE = "sandbox: latencies are modelled, not measured on AWS"
-
-
-def add_config_arguments(p: argparse.ArgumentParser) -> None:
-    """--config / --key-file / --no-delay, shared by the commands that open a workbench."""
-    p.add_argument("--config", metavar="C", help="config file (default: the built-in sandbox, all three paths)")
-    p.add_argument("--key-file", metavar="K", help="key for enc: values (default $WORKSHOP_CONFIG_KEY, then the user key file)")
-    p.add_argument("--no-delay", action="store_true", help="sandbox only: turn simulated latency off")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

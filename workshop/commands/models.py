@@ -12,7 +12,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from workshop.commands.invoke import add_config_arguments
+from workshop.commands.common import add_config_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

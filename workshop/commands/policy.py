@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from workshop import policies
+from workshop.commands.common import add_config_arguments
 from workshop.errors import InputError
 
 LOGGING_PARTS: dict[str, str] = {
@@ -36,8 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     kinds.required = True
 
     def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--config", metavar="C", help="take missing values from this config file")
-        p.add_argument("--key-file", metavar="K", help="key file for an encrypted config")
+        add_config_arguments(p, config_help="take missing values from this config file", no_delay=False)
         p.add_argument("--compact", action="store_true", help="one line of JSON instead of indented")
 
     p = kinds.add_parser("invoke", help="identity policy: InvokeModel(+WithResponseStream) on exactly these models",

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from workshop import secrets
+from workshop.commands.common import add_key_file_argument
 from workshop.errors import InputError, SecretsError
 from workshop.secrets import Keyring
 
@@ -23,9 +24,6 @@ log = logging.getLogger(__name__)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the four secrets commands."""
-    key_help = (f"key file (default: ${secrets.KEY_ENV}, else {secrets.default_key_file()}); "
-                "an explicit --key-file wins over the variable")
-
     p = subparsers.add_parser(
         "encrypt-config",
         help="encrypt the secrets of a config file (the seed's encryptConfig.py)",
@@ -35,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", metavar="IN", help="plain config file")
     p.add_argument("output", metavar="OUT", help="encrypted config file to write")
-    p.add_argument("--key-file", metavar="K", help=key_help)
+    add_key_file_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(handler=encrypt_config)
 
@@ -46,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--reveal prints the full values: a plain config, so mind where it goes.",
     )
     p.add_argument("input", metavar="IN", help="encrypted config file")
-    p.add_argument("--key-file", metavar="K", help=key_help)
+    add_key_file_argument(p)
     p.add_argument("--reveal", action="store_true", help="print full secret values (not masked)")
     p.set_defaults(handler=decrypt_config)
 
@@ -59,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "there (mode 600) and you set the variable from it.",
     )
     p.add_argument("input", metavar="IN", help="encrypted config file (rewritten in place)")
-    p.add_argument("--key-file", metavar="K", help=key_help)
+    add_key_file_argument(p)
     p.add_argument("--new-key-file", metavar="N",
                    help="write the new key here instead of into the current key file "
                    f"(required when the key comes from ${secrets.KEY_ENV})")
@@ -76,7 +74,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", metavar="IN", help="config written by the original workshop")
     p.add_argument("output", metavar="OUT", help="encrypted config file to write")
-    p.add_argument("--key-file", metavar="K", help=key_help)
+    add_key_file_argument(p)
     p.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     p.set_defaults(handler=import_legacy)
 
