@@ -22,6 +22,13 @@ class InvocationResult:
                         ``invocationMetrics.invocationLatency`` or Converse ``metrics.latencyMs``
       * ``overhead_ms`` client_ms - server_ms: network + TLS + auth + SDK
       * ``credentials_ms`` time to obtain this path's credentials (reported apart; 0 when cached)
+      * ``ttfb_ms``     first byte of the response (headers in), for every API
+      * ``modelled_network_ms`` the sandbox's planned network delay for this call (its
+                        ``x-sandbox-network-ms`` header); None against AWS
+
+    Bytes (for the cost of data processed by a NAT gateway or an endpoint):
+      * ``request_bytes``  the request body as sent
+      * ``response_bytes`` the response body as received (event-stream framing included)
     """
 
     path: str
@@ -43,6 +50,10 @@ class InvocationResult:
     request_id: str | None = None
     output_text: str = ""
     stop_reason: str | None = None
+    ttfb_ms: float | None = None
+    request_bytes: int | None = None
+    response_bytes: int | None = None
+    modelled_network_ms: float | None = None
     # The parsed response (JSON body, list of stream chunks, or Converse output) for the
     # raw-response view and the invocation log; never stored in the samples table.
     response_body: Any = field(default=None, compare=False, repr=False)

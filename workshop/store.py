@@ -163,6 +163,10 @@ samples = sa.Table(
     sa.Column("request_id", sa.String(100)),
     sa.Column("output_text", sa.Text()),
     sa.Column("stop_reason", sa.String(64)),
+    sa.Column("ttfb_ms", sa.Float()),
+    sa.Column("request_bytes", sa.Integer()),
+    sa.Column("response_bytes", sa.Integer()),
+    sa.Column("modelled_network_ms", sa.Float()),
     sa.Index("ix_samples_run_seq", "run_id", "seq", unique=True),
 )
 
@@ -308,6 +312,20 @@ def m004_run_analyses(conn: Connection) -> None:
         sa.Column("payload", sa.Text(), nullable=False),
     )
     md.tables["run_analyses"].create(conn)
+
+
+@migration
+def m005_sample_bytes_and_first_byte(conn: Connection) -> None:
+    # Time to first byte kept apart from time to first token (streams only); bytes on the
+    # wire for the cost of data processed per path; the sandbox's planned network delay,
+    # so a participant sees measured overhead next to what the model planned.
+    for ddl in (
+        "ALTER TABLE samples ADD COLUMN ttfb_ms FLOAT",
+        "ALTER TABLE samples ADD COLUMN request_bytes INTEGER",
+        "ALTER TABLE samples ADD COLUMN response_bytes INTEGER",
+        "ALTER TABLE samples ADD COLUMN modelled_network_ms FLOAT",
+    ):
+        conn.exec_driver_sql(ddl)
 
 
 # --------------------------------------------------------------------------------------
@@ -896,6 +914,10 @@ def _sample_row(
         "request_id": result.request_id,
         "output_text": result.output_text if keep_text else None,
         "stop_reason": result.stop_reason,
+        "ttfb_ms": _finite(result.ttfb_ms),
+        "request_bytes": result.request_bytes,
+        "response_bytes": result.response_bytes,
+        "modelled_network_ms": _finite(result.modelled_network_ms),
     }
 
 
@@ -978,8 +1000,9 @@ def _run_info(row: Any) -> RunInfo:
     )
 
 
-_FLOAT_COLUMNS = ("client_ms", "ttft_ms", "server_ms", "overhead_ms", "credentials_ms")
-_INT_COLUMNS = ("retries", "http_status", "input_tokens", "output_tokens")
+_FLOAT_COLUMNS = ("client_ms", "ttft_ms", "server_ms", "overhead_ms", "credentials_ms", "ttfb_ms",
+                  "modelled_network_ms")
+_INT_COLUMNS = ("retries", "http_status", "input_tokens", "output_tokens", "request_bytes", "response_bytes")
 
 
 def _samples_frame(run_id: str, fetched: Sequence[str], rows: Sequence[Sequence[Any]]) -> pd.DataFrame:

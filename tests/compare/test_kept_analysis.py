@@ -21,7 +21,7 @@ from workshop.compare import (
     run_analysis,
 )
 from workshop.results import InvocationResult
-from workshop.store import MIGRATIONS, Store
+from workshop.store import MIGRATIONS, SAMPLE_COLUMNS, Store, _sample_row
 
 PATHS = ("nat", "vpce", "cross-account")
 MODEL = "amazon.nova-micro-v1:0"
@@ -41,8 +41,11 @@ def result(path: str, i: int, **kw: object) -> InvocationResult:
     return InvocationResult(**fields)  # type: ignore[arg-type]
 
 
-def stored_run(store: Store, *, n: int = 20, seed: int = 3, sandbox: bool = True) -> str:
-    """A finished run: one cold warm-up call and ``n`` measured samples per path."""
+def stored_run(store: Store, *, n: int = 20, seed: int = 3, sandbox: bool = True,
+               columns: tuple[str, ...] | None = None) -> str:
+    """A finished run: one cold warm-up call and ``n`` measured samples per path.
+
+    ``columns`` writes only those sample columns, as a store of an older schema would."""
     run_id = store.create_run({"seed": seed}, paths=PATHS, model_id=MODEL, api="invoke", sandbox=sandbox)
     seq = itertools.count()
     items = []
@@ -50,9 +53,23 @@ def stored_run(store: Store, *, n: int = 20, seed: int = 3, sandbox: bool = True
         for path in PATHS:
             k = next(seq)
             items.append((result(path, k), k, i < 0, i < 0))
-    store.add_samples(run_id, items)
+    if columns is None:
+        store.add_samples(run_id, items)
+    else:
+        rows = [{c: v for c, v in _sample_row(run_id, r, k, w, c0, False).items() if c in columns}
+                for r, k, w, c0 in items]
+        table = sa.table("samples", *(sa.column(c) for c in columns))
+        with store.engine.begin() as conn:
+            conn.execute(table.insert(), [{c: (row[c].replace(tzinfo=None) if c == "started_at" else row[c])
+                                           for c in columns} for row in rows])
     store.finish_run(run_id, "complete")
     return run_id
+
+
+# The sample columns as migration m003 left them (before first byte, bytes, modelled network).
+M003_SAMPLE_COLUMNS: tuple[str, ...] = tuple(
+    c for c in SAMPLE_COLUMNS if c not in ("ttfb_ms", "request_bytes", "response_bytes", "modelled_network_ms")
+)
 
 
 def assert_same_analysis(a: stats.Analysis, b: stats.Analysis) -> None:
@@ -184,7 +201,7 @@ def test_saving_for_a_deleted_run_is_a_store_error(store: Store) -> None:
 def test_an_older_database_gets_the_table_and_its_runs_are_analysed_when_viewed(store_url: str) -> None:
     old = Store.open(store_url, migrate=False)
     assert old.migrate(upto="m003_run_notes_owner_error_hint") == [name for name, _ in MIGRATIONS[:3]]
-    run_id = stored_run(old, n=10)
+    run_id = stored_run(old, n=10, columns=M003_SAMPLE_COLUMNS)
     with old.engine.connect() as conn:
         assert "run_analyses" not in sa.inspect(conn).get_table_names()
     old.close()
