@@ -5,11 +5,18 @@ client is a :class:`workshop.paths.PathClient`, whose bedrock-runtime client was
 once and is reused here, so connection reuse is part of what gets measured.
 
 Timings: ``client_ms`` is perf_counter around the call *including* reading the whole body
-or stream; ``ttft_ms`` is the first chunk that carries text (for the non-streaming APIs,
-whose answer arrives in one piece, the first byte of the response: InvokeModel's headers,
-Converse's parsed reply); ``server_ms`` is what Bedrock
-says it spent; ``overhead_ms`` (client - server) is the network + TLS + auth + SDK cost
-that differs between access paths.
+or stream; ``ttft_ms`` is the first chunk that carries text (streaming APIs only: a
+non-streaming answer has no first token, it arrives whole); ``ttfb_ms`` is the first byte of
+the response (the headers: InvokeModel and both streams; botocore hands Converse's reply
+over only once parsed, so it has none); ``server_ms`` is what Bedrock says it spent;
+``overhead_ms`` (client - server) is the network + TLS + auth + SDK cost that differs
+between access paths.
+
+Inside the clock: the SDK call and reading the answer (and the caller's ``on_text``).
+Outside it: serialising InvokeModel's body beforehand, and afterwards counting request bytes
+of a Converse body and reading the sandbox's ``x-sandbox-network-ms`` header (its planned
+network delay; absent on AWS). Response bytes are what botocore read: InvokeModel's body,
+Converse's Content-Length, the streams' raw event-stream bytes.
 
 Errors never raise: they are classified (code, redacted message, remediation hint, HTTP
 status) onto the result, so a comparison run keeps going and the console can teach the
@@ -55,6 +62,7 @@ _LATENCY_HEADER = "x-amzn-bedrock-invocation-latency"
 _INPUT_TOKENS_HEADER = "x-amzn-bedrock-input-token-count"
 _OUTPUT_TOKENS_HEADER = "x-amzn-bedrock-output-token-count"
 _STREAM_METRICS = "amazon-bedrock-invocationMetrics"
+_SANDBOX_NETWORK_HEADER = "x-sandbox-network-ms"
 
 
 class _CallbackFailed(Exception):
@@ -126,6 +134,8 @@ def invoke(
         return _error_result(client, model_id, api, started_at, t0, state, exc)
     server_ms = fields.pop("server_ms")
     client_ms = fields.pop("client_ms")
+    if fields.get("request_bytes") is None:  # Converse: botocore serialised it; count it now, off the clock
+        fields["request_bytes"] = len(json.dumps(body).encode())
     return InvocationResult(
         path=path.name,
         model_id=model_id,
@@ -133,6 +143,7 @@ def invoke(
         started_at=started_at,
         client_ms=client_ms,
         ttft_ms=state.ttft_ms,
+        ttfb_ms=state.ttfb_ms,
         server_ms=server_ms,
         overhead_ms=(client_ms - server_ms) if server_ms is not None else None,
         credentials_ms=client.credentials_ms,
@@ -159,6 +170,7 @@ def _error_result(
         started_at=started_at,
         client_ms=client_ms,
         ttft_ms=state.ttft_ms,
+        ttfb_ms=state.ttfb_ms,
         credentials_ms=client.credentials_ms,
         retries=retries,
         http_status=status,
@@ -174,10 +186,11 @@ def _error_result(
 class _State:
     """What a call has produced so far, kept for the error result of a broken stream."""
 
-    __slots__ = ("chunks", "parts", "ttft_ms")
+    __slots__ = ("chunks", "parts", "ttfb_ms", "ttft_ms")
 
     def __init__(self) -> None:
         self.ttft_ms: float | None = None
+        self.ttfb_ms: float | None = None
         self.parts: list[str] = []
         self.chunks: list[Any] = []
 
@@ -196,6 +209,28 @@ def _meta(response: dict) -> tuple[dict, dict]:
     return meta, meta.get("HTTPHeaders") or {}
 
 
+class _ByteCounter:
+    """Counts the raw bytes botocore reads from a streamed answer (event-stream framing
+    included): urllib3's ``tell()`` stays 0 for a chunked body, so wrap ``stream()``."""
+
+    __slots__ = ("_stream", "count")
+
+    def __init__(self, raw: Any) -> None:
+        self.count = 0
+        self._stream = raw.stream
+        raw.stream = self._counting
+
+    def _counting(self, *args: Any, **kwargs: Any) -> Any:
+        for data in self._stream(*args, **kwargs):
+            self.count += len(data)
+            yield data
+
+
+def _counter(stream: Any) -> _ByteCounter | None:
+    raw = getattr(stream, "_raw_stream", None)
+    return _ByteCounter(raw) if raw is not None and hasattr(raw, "stream") else None
+
+
 def _invoke(
     runtime: Any,
     model_id: str,
@@ -209,7 +244,7 @@ def _invoke(
     response = runtime.invoke_model(
         modelId=model_id, body=payload, contentType="application/json", accept="application/json"
     )
-    state.ttft_ms = (perf_counter() - t0) * 1000.0  # headers in: the whole answer follows at once
+    state.ttfb_ms = (perf_counter() - t0) * 1000.0  # headers in: the whole answer follows at once
     raw = response["body"].read()
     client_ms = (perf_counter() - t0) * 1000.0
     meta, headers = _meta(response)
@@ -228,6 +263,9 @@ def _invoke(
         "output_text": got.text,
         "stop_reason": got.stop_reason,
         "response_body": parsed,
+        "request_bytes": len(payload.encode()),
+        "response_bytes": len(raw),
+        "modelled_network_ms": _float(headers.get(_SANDBOX_NETWORK_HEADER)),
     }
 
 
@@ -244,11 +282,13 @@ def _invoke_stream(
     response = runtime.invoke_model_with_response_stream(
         modelId=model_id, body=payload, contentType="application/json", accept="application/json"
     )
+    state.ttfb_ms = (perf_counter() - t0) * 1000.0  # headers in; text follows in chunks
     fam = family or _family(model_id) or detect_family(body) or "converse"
     chunks, parts = state.chunks, state.parts
     stop_reason = None
     metrics: dict = {}
     stream = response["body"]
+    counted = _counter(stream)
     try:
         for event in stream:  # boto3 decodes the event-stream framing
             chunk = event.get("chunk")
@@ -271,7 +311,7 @@ def _invoke_stream(
         stream.close()  # an abandoned half-read stream must not go back to the connection pool
         raise
     client_ms = (perf_counter() - t0) * 1000.0
-    meta, _headers = _meta(response)
+    meta, headers = _meta(response)
     return {
         "client_ms": client_ms,
         "server_ms": _float(metrics.get("invocationLatency")),
@@ -283,6 +323,9 @@ def _invoke_stream(
         "output_text": "".join(parts),
         "stop_reason": stop_reason,
         "response_body": chunks,
+        "request_bytes": len(payload.encode()),
+        "response_bytes": counted.count if counted is not None else None,
+        "modelled_network_ms": _float(headers.get(_SANDBOX_NETWORK_HEADER)),
     }
 
 
@@ -291,8 +334,9 @@ def _converse(
 ) -> dict:
     response = runtime.converse(modelId=model_id, **body)
     client_ms = (perf_counter() - t0) * 1000.0
-    state.ttft_ms = client_ms  # botocore hands the reply over only once it is fully parsed
+    # botocore hands the reply over only once it is fully parsed: no first byte, no first token.
     meta = response.pop("ResponseMetadata", None) or {}
+    headers = meta.get("HTTPHeaders") or {}
     got = extract("converse", response)
     _emit(on_text, got.text)
     return {
@@ -306,6 +350,8 @@ def _converse(
         "output_text": got.text,
         "stop_reason": got.stop_reason,
         "response_body": response,
+        "response_bytes": _int(headers.get("content-length")),
+        "modelled_network_ms": _float(headers.get(_SANDBOX_NETWORK_HEADER)),
     }
 
 
@@ -313,11 +359,13 @@ def _converse_stream(
     runtime: Any, model_id: str, body: dict, on_text: OnText | None, t0: float, state: _State
 ) -> dict:
     response = runtime.converse_stream(modelId=model_id, **body)
+    state.ttfb_ms = (perf_counter() - t0) * 1000.0  # headers in; events follow
     events, parts = state.chunks, state.parts
     stop_reason = None
     usage: dict = {}
     latency = None
     stream = response["stream"]
+    counted = _counter(stream)
     try:
         for event in stream:
             events.append(event)
@@ -338,7 +386,7 @@ def _converse_stream(
         stream.close()  # an abandoned half-read stream must not go back to the connection pool
         raise
     client_ms = (perf_counter() - t0) * 1000.0
-    meta, _headers = _meta(response)
+    meta, headers = _meta(response)
     return {
         "client_ms": client_ms,
         "server_ms": _float(latency),
@@ -350,6 +398,8 @@ def _converse_stream(
         "output_text": "".join(parts),
         "stop_reason": stop_reason,
         "response_body": events,
+        "response_bytes": counted.count if counted is not None else None,
+        "modelled_network_ms": _float(headers.get(_SANDBOX_NETWORK_HEADER)),
     }
 
 

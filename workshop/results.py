@@ -16,8 +16,8 @@ class InvocationResult:
 
     Timings (milliseconds):
       * ``client_ms``   perf_counter around the call, including reading the whole body
-      * ``ttft_ms``     first content chunk; for the non-streaming APIs, whose answer comes in
-                        one piece, the first byte of the response
+      * ``ttft_ms``     first content chunk (streaming APIs only; None for InvokeModel and
+                        Converse, whose answer arrives whole)
       * ``server_ms``   Bedrock's own figure: ``x-amzn-bedrock-invocation-latency``, the stream's
                         ``invocationMetrics.invocationLatency`` or Converse ``metrics.latencyMs``
       * ``overhead_ms`` client_ms - server_ms: network + TLS + auth + SDK

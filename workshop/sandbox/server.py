@@ -2,9 +2,17 @@
 
 Every listener routes every service (bedrock-runtime, the bedrock control plane, STS) by
 method and path, after verifying SigV4; listeners differ only in their modelled network
-delay and, for ``cross-account``, in who may call Bedrock there. Simulated network delay
-is spent before the server starts its clock, so ``client_ms - server_ms`` reveals it, as it
-would against the real service; model time is inside ``x-amzn-bedrock-invocation-latency``.
+delay and, for ``cross-account``, in who may call Bedrock there.
+
+Where the clocks are, so that ``client_ms - server_ms`` on the sandbox is the modelled
+network plus the client's own cost, as it would be against the real service:
+
+* the network delay runs from the moment the request line arrived (``_Handler.arrived``),
+  so parsing headers and reading the body happen inside it, as on a real wire;
+* the service's clock starts when the delay ends (``_Handler.service_t0``): checking the
+  signature, generating the answer and serialising it are the service's own work and sit
+  inside ``x-amzn-bedrock-invocation-latency`` (the planned model time absorbs them), which
+  is stamped as the last thing before the answer is written.
 """
 
 from __future__ import annotations
@@ -115,6 +123,14 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 300  # idle keep-alive connections are dropped after this
     server: _Listener
     network_ms: float = 0.0  # the simulated network delay of the current request
+    arrived: float = 0.0  # perf_counter when the current request's first line was read
+    service_t0: float = 0.0  # perf_counter when the simulated network delay ended
+
+    def parse_request(self) -> bool:
+        # Called right after the request line is read: the network delay starts here, so the
+        # server's own header parsing and body reading fall inside it.
+        self.arrived = time.perf_counter()
+        return super().parse_request()
 
     def do_GET(self) -> None:
         self.server.sandbox._handle(self)
@@ -290,7 +306,8 @@ class SandboxServer:
         network_ms = self.latency.network_ms(h.server.path_name)
         h.network_ms = network_ms
         if network_ms:
-            _sleep_until(time.perf_counter() + network_ms / 1000.0)
+            _sleep_until(h.arrived + network_ms / 1000.0)
+        h.service_t0 = time.perf_counter()
         try:
             try:
                 verified = verify(method=h.command, raw_path=h.path, headers=headers, body=body,
@@ -527,7 +544,7 @@ class SandboxServer:
         raw_id, _, operation = rest.rpartition("/")
         if operation not in ("invoke", "invoke-with-response-stream", "converse", "converse-stream", "count-tokens"):
             raise ServiceError("UnknownOperationException", "The requested operation is not recognized.", 404)
-        t0 = time.perf_counter()
+        t0 = h.service_t0  # the service's clock: signature check and parsing are inside it
         resolved = resolve(unquote(raw_id), self.region)
         model = resolved.model
         if operation == "count-tokens":
@@ -553,21 +570,29 @@ class SandboxServer:
         slow_ms = self._faults.slow_first_byte_ms
         planned_ms = network_ms + slow_ms + timing.total_ms(gen.output_tokens)
         simulated = ("x-sandbox-simulated-ms", f"{planned_ms:.3f}")
-        if operation in ("invoke", "converse"):
+        if operation == "invoke":
+            answer = json.dumps(family.response(req, gen, ctx), separators=(",", ":")).encode()
             _sleep_until(t0 + (slow_ms + timing.total_ms(gen.output_tokens)) / 1000.0)
-            latency_ms = round((time.perf_counter() - t0) * 1000)
-            if operation == "invoke":
-                self._send_json(h, request_id, family.response(req, gen, ctx), [
-                    ("X-Amzn-Bedrock-Invocation-Latency", str(latency_ms)),
-                    ("X-Amzn-Bedrock-Input-Token-Count", str(ctx.input_tokens)),
-                    ("X-Amzn-Bedrock-Output-Token-Count", str(gen.output_tokens)),
-                    simulated,
-                ])
-            else:
-                self._send_json(h, request_id, self._converse_body(gen, ctx, latency_ms), [simulated])
+            latency_ms = round((time.perf_counter() - t0) * 1000)  # stamped last: all our work is inside
+            self._send(h, 200, [
+                ("Content-Type", "application/json"), ("x-amzn-RequestId", request_id),
+                ("X-Amzn-Bedrock-Invocation-Latency", str(latency_ms)),
+                ("X-Amzn-Bedrock-Input-Token-Count", str(ctx.input_tokens)),
+                ("X-Amzn-Bedrock-Output-Token-Count", str(gen.output_tokens)),
+                simulated,
+            ], answer)
             return
-        stream = _Stream(h, request_id, [("X-Amzn-Bedrock-Content-Type", "application/json"), simulated]
-                         if operation == "invoke-with-response-stream" else [simulated])
+        if operation == "converse":
+            _sleep_until(t0 + (slow_ms + timing.total_ms(gen.output_tokens)) / 1000.0)
+            # The latency is inside the body: stamp it, then serialise (tens of microseconds).
+            latency_ms = round((time.perf_counter() - t0) * 1000)
+            self._send_json(h, request_id, self._converse_body(gen, ctx, latency_ms), [simulated])
+            return
+        extra = [simulated]
+        if network_ms:
+            extra.append(("x-sandbox-network-ms", f"{network_ms:.3f}"))
+        stream = _Stream(h, request_id, [("X-Amzn-Bedrock-Content-Type", "application/json"), *extra]
+                         if operation == "invoke-with-response-stream" else extra)
         self._stream(stream, operation, family, req, gen, ctx, t0, slow_ms, timing.ttft_ms, timing.tokens_per_second)
 
     def _stream(self, stream: _Stream, operation: str, family: Family, req: ParsedRequest, gen: Generation,
