@@ -958,13 +958,15 @@ def save_config(
 
 
 def sandbox_options(config: WorkshopConfig) -> dict[str, Any]:
-    """NoDelay, Seed and Port from the ``[sandbox]`` section (ConfigError on a bad value)."""
+    """NoDelay, Seed, Port and LatencyProfile (a JSON file shaped like the sandbox's
+    latency.json) from the ``[sandbox]`` section (ConfigError on a bad value)."""
     raw = {k.lower(): v.strip() for k, v in config.sandbox_settings.items()}
     no_delay_raw = raw.get("nodelay", "false").lower()
     if no_delay_raw not in _TRUE | _FALSE:
         raise ConfigError(f"{raw['nodelay']!r} is not valid", field="[sandbox] NoDelay",
                           fix="expected true or false", source=config.source)
-    options: dict[str, Any] = {"no_delay": no_delay_raw in _TRUE, "seed": 0, "port": 0}
+    options: dict[str, Any] = {"no_delay": no_delay_raw in _TRUE, "seed": 0, "port": 0,
+                               "latency_profile": raw.get("latencyprofile") or None}
     for key, name in (("seed", "Seed"), ("port", "Port")):
         if raw.get(key):
             try:

@@ -508,9 +508,11 @@ class Store:
         sandbox: bool,
         label: str | None = None,
         notes: str | None = None,
+        run_id: str | None = None,
     ) -> str:
-        """Record a new run in status ``running``; return its id (a UUID string)."""
-        run_id = str(uuid.uuid4())
+        """Record a new run in status ``running``; return its id (a UUID string, or
+        ``run_id`` when the caller chose it, as the console does for a runner process)."""
+        run_id = run_id or str(uuid.uuid4())
         now = _now()
         with self._writing() as conn:
             conn.execute(

@@ -199,13 +199,14 @@ class SandboxServer:
         seed: int = 0,
         faults: Faults | None = None,
         region: str = "us-east-1",
+        profile: dict[str, Any] | None = None,
     ) -> None:
         self.host = host
         self.region = region
         self.no_delay = no_delay
         self.seed = seed
         self.principals = Principals()
-        self.latency = LatencyModel(seed=seed, no_delay=no_delay)
+        self.latency = LatencyModel(seed=seed, no_delay=no_delay, profile=profile)
         self._faults = faults or Faults()
         self._fault_rng = random.Random(seed + 1)
         self._fault_lock = threading.Lock()
@@ -718,13 +719,15 @@ def start_sandbox(
     faults: Faults | None = None,
     *,
     region: str = "us-east-1",
+    profile: dict[str, Any] | None = None,
 ) -> SandboxServer:
     """Start the sandbox in background threads and return it (already accepting connections).
 
     ``port=0`` picks free ports; ``port=N`` binds nat=N, vpce=N+1, cross-account=N+2, sts=N+3.
-    ``no_delay`` turns every simulated delay off (faults still apply).
+    ``no_delay`` turns every simulated delay off (faults still apply); ``profile`` replaces
+    the latency profile (latency.json's shape).
     """
-    return SandboxServer(host, port, no_delay=no_delay, seed=seed, faults=faults, region=region)
+    return SandboxServer(host, port, no_delay=no_delay, seed=seed, faults=faults, region=region, profile=profile)
 
 
 __all__ = ["LISTENER_NAMES", "SandboxServer", "start_sandbox"]
