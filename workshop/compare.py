@@ -38,13 +38,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from workshop import APIS, charts, stats
+from workshop import APIS
 from workshop.errors import InputError, StoreError
 from workshop.results import InvocationResult
-from workshop.sequential import PrecisionMonitor, PrecisionStatus
-from workshop.stats import RunningStats
+from workshop.sequential import PrecisionMonitor, PrecisionStatus, RunningStats
+
+if TYPE_CHECKING:
+    from workshop import stats
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,9 @@ DEFAULT_PRECISION_TIME_S = 60.0
 """An adaptive run without a time limit stops after this long."""
 CANCEL_GRACE_S = 0.5
 """After a cancel, how long calls in flight may take to finish and be kept."""
+DEFAULT_CONCURRENCY = 8
+"""Calls in flight by default: fast, without moving overhead (bench/concurrency.py measures
+overhead at 1-16 calls in flight; docs/statistics.md quotes it)."""
 _STOP = object()
 
 InvokeFn = Callable[[str, str, dict[str, Any], str], InvocationResult]
@@ -113,6 +118,13 @@ class RunSettings:
     precision_ms: float | None = None
     """Adaptive run: stop once every pairwise overhead interval's half-width is below this
     (``samples`` is then the ceiling per path, ``time_limit_s`` defaults to 60 s)."""
+    max_tokens: int | None = None
+    """The short-answer limit applied to the body (workshop.answer_limit); None: the body's own."""
+    region: str | None = None
+    path_kinds: dict[str, str] = field(default_factory=dict, hash=False)
+    """Path name -> kind (nat, vpce, cross-account, ...): what the cost estimate prices."""
+    session_s: dict[str, int] = field(default_factory=dict, hash=False)
+    """Path name -> assumed-role session length (s), for paths that assume a role."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
@@ -181,7 +193,24 @@ class RunSettings:
         """JSON-safe settings as stored with the run (the body included; it holds no secret)."""
         data = asdict(self)
         data["paths"] = list(self.paths)
+        data["path_kinds"] = dict(self.path_kinds)
+        data["session_s"] = dict(self.session_s)
         return data
+
+
+def path_facts(config: Any, paths: Sequence[str]) -> dict[str, Any]:
+    """``region``, ``path_kinds`` and ``session_s`` for RunSettings, from a config."""
+    kinds: dict[str, str] = {}
+    sessions: dict[str, int] = {}
+    for name in paths:
+        path = getattr(config, "paths", {}).get(name)
+        if path is None:
+            continue
+        kinds[name] = path.kind
+        creds = path.credentials
+        if creds.kind in ("assume-role", "access-keys"):
+            sessions[name] = int(creds.duration_seconds)
+    return {"region": getattr(config, "region", None), "path_kinds": kinds, "session_s": sessions}
 
 
 def _check_int(name: str, value: Any, *, minimum: int, fix: str, maximum: int | None = None) -> None:
@@ -507,6 +536,12 @@ class ComparisonJob:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    @property
+    def done_measured(self) -> int:
+        """Measured samples committed so far (warm-up not counted)."""
+        with self._tracker.lock:
+            return self._tracker.done
+
     def snapshot(self) -> Progress:
         """Counts, rates, running medians per path, the precision reached and the last
         samples; cheap, any thread."""
@@ -816,8 +851,19 @@ def run_comparison(
 # A run's analysis, computed once and kept with the run
 
 
-ANALYSIS_VERSION = f"stats{stats.ANALYSIS_FORMAT}.charts{charts.SPEC_VERSION}"
-"""What a kept analysis was computed with; another version is computed again."""
+def analysis_version() -> str:
+    """What a kept analysis is computed with; a kept one of another version is computed again.
+    (Also ``ANALYSIS_VERSION``, computed on first use: stats and charts import pandas and
+    Altair, which a run must not wait for before its first call.)"""
+    from workshop import charts, stats
+
+    return f"stats{stats.ANALYSIS_FORMAT}.charts{charts.SPEC_VERSION}"
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: ANALYSIS_VERSION without importing stats at load
+    if name == "ANALYSIS_VERSION":
+        return analysis_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -844,6 +890,8 @@ class RunAnalysis:
 
     @classmethod
     def from_json(cls, run_id: str, text: str) -> RunAnalysis:
+        from workshop import charts, stats
+
         data = json.loads(text)
         return cls(
             run_id=run_id,
@@ -856,19 +904,22 @@ class RunAnalysis:
 def analyse_run(store: Any, run_id: str, *, seed: int | None = None, sandbox: bool | None = None) -> RunAnalysis:
     """Analyse a stored run from all its samples and keep the result in the store.
 
-    ``seed`` and ``sandbox`` default to the run's own (settings ``seed``, ``sandbox``). The
-    result is returned even when it cannot be kept (a read-only store, the run deleted
-    meanwhile): that is logged, and the next view computes it again.
+    ``seed`` and ``sandbox`` default to the run's own (settings ``seed``, ``sandbox``); an
+    adaptive run (settings ``precision_ms``) gets confidence-sequence intervals. The result
+    is returned even when it cannot be kept (a read-only store, the run deleted meanwhile):
+    that is logged, and the next view computes it again.
     """
-    if seed is None or sandbox is None:
-        run = store.get_run(run_id)
-        seed = int((run.settings or {}).get("seed", 0) or 0) if seed is None else seed
-        sandbox = run.sandbox if sandbox is None else sandbox
+    run = store.get_run(run_id)
+    settings = run.settings or {}
+    seed = int(settings.get("seed", 0) or 0) if seed is None else seed
+    sandbox = run.sandbox if sandbox is None else sandbox
+    from workshop import charts, stats
+
     df = store.samples(run_id, include_warmup=True)
-    analysis = stats.analyse(df, seed=seed)
+    analysis = stats.analyse(df, seed=seed, sequential=settings.get("precision_ms") is not None)
     result = RunAnalysis(run_id, len(df), analysis, charts.vega_lite_specs(analysis, sandbox=sandbox))
     try:
-        store.save_analysis(run_id, result.to_json(), version=ANALYSIS_VERSION, sample_count=len(df))
+        store.save_analysis(run_id, result.to_json(), version=analysis_version(), sample_count=len(df))
     except StoreError as err:
         log.warning("the analysis of run %s is not kept: %s", run_id[:8], err)
     return result
@@ -878,7 +929,7 @@ def run_analysis(store: Any, run_id: str, *, seed: int | None = None, sandbox: b
     """The run's kept analysis when it is current (same ``ANALYSIS_VERSION``, same number
     of samples), else :func:`analyse_run` (an older run, one still going, or one whose
     samples changed): viewing a run reads one small row, not its samples."""
-    text = store.load_analysis(run_id, version=ANALYSIS_VERSION)
+    text = store.load_analysis(run_id, version=analysis_version())
     if text is not None:
         try:
             return RunAnalysis.from_json(run_id, text)

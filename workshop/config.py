@@ -287,6 +287,8 @@ class WorkshopConfig:
     sandbox_settings: dict[str, str] = field(default_factory=dict)
     legacy: bool = False
     encrypted: bool = False
+    cost_settings: dict[str, str] = field(default_factory=dict)
+    """The ``[cost]`` section as written (volume, AZs, price overrides): workshop.cost reads it."""
 
     @property
     def path_names(self) -> list[str]:
@@ -751,9 +753,9 @@ def _parse_new(parser: configparser.ConfigParser, reader: _Reader) -> WorkshopCo
     paths: dict[str, AccessPath] = {}
     for section in parser.sections():
         if not section.startswith("path "):
-            if section not in ("workshop", "quota", "models", "sandbox", "default"):
+            if section not in ("workshop", "quota", "models", "sandbox", "default", "cost"):
                 reader.problem(section, "", "unknown section (ignored)",
-                               "expected [workshop], [quota], [path NAME], [models] or [sandbox]",
+                               "expected [workshop], [quota], [path NAME], [models], [cost] or [sandbox]",
                                severity="warning")
             continue
         name = section[len("path "):].strip()
@@ -784,6 +786,14 @@ def _parse_new(parser: configparser.ConfigParser, reader: _Reader) -> WorkshopCo
         per_minute=reader.number("quota", "PerMinute", _get(qs, "PerMinute"), None, low=0),
     )
     sandbox_settings = dict(parser["sandbox"]) if parser.has_section("sandbox") else {}
+    cost_settings = dict(parser["cost"]) if parser.has_section("cost") else {}
+    if cost_settings:
+        from workshop.cost import CostSettings
+
+        try:
+            CostSettings.from_mapping(cost_settings, source=reader.source)
+        except ConfigError as err:
+            reader.problem("cost", (err.field or "").removeprefix("[cost] "), err.message, err.fix)
     return WorkshopConfig(
         paths=paths,
         models=models,
@@ -801,6 +811,7 @@ def _parse_new(parser: configparser.ConfigParser, reader: _Reader) -> WorkshopCo
         sandbox_settings=sandbox_settings,
         legacy=False,
         encrypted=encrypted,
+        cost_settings=cost_settings,
     )
 
 
@@ -937,6 +948,8 @@ def dump_config(config: WorkshopConfig, encrypt: bool = True, key_file: str | Pa
         parser["models"] = dict(config.models)
     if config.sandbox_settings:
         parser["sandbox"] = dict(config.sandbox_settings)
+    if config.cost_settings:
+        parser["cost"] = dict(config.cost_settings)
     import io
 
     buffer = io.StringIO()

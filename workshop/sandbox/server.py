@@ -107,6 +107,11 @@ class _Listener(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (a cancelled run, a killed process) is normal
+        # here: log it quietly instead of printing a traceback on the console's terminal.
+        log.debug("connection from %s ended abruptly", client_address, exc_info=True)
+
     def close_connections(self) -> None:
         with self._open_lock:
             conns = list(self._open)
@@ -379,9 +384,9 @@ class SandboxServer:
 
     @staticmethod
     def _send(h: _Handler, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        if h.network_ms:
-            # Not an AWS header: lets the bench (and the curious) compare planned and observed delay.
-            headers = [*headers, ("x-sandbox-network-ms", f"{h.network_ms:.3f}")]
+        # Not an AWS header: the network delay the sandbox planned for this request (0 without
+        # delay), so the console can show planned beside measured.
+        headers = [*headers, ("x-sandbox-network-ms", f"{h.network_ms:.3f}")]
         h.wfile.write(_head(status, [*headers, ("Content-Length", str(len(body)))]) + body)
 
     def _send_json(self, h: _Handler, request_id: str, payload: Any, extra: Iterable[tuple[str, str]] = ()) -> None:
@@ -589,9 +594,7 @@ class SandboxServer:
             latency_ms = round((time.perf_counter() - t0) * 1000)
             self._send_json(h, request_id, self._converse_body(gen, ctx, latency_ms), [simulated])
             return
-        extra = [simulated]
-        if network_ms:
-            extra.append(("x-sandbox-network-ms", f"{network_ms:.3f}"))
+        extra = [simulated, ("x-sandbox-network-ms", f"{network_ms:.3f}")]
         stream = _Stream(h, request_id, [("X-Amzn-Bedrock-Content-Type", "application/json"), *extra]
                          if operation == "invoke-with-response-stream" else extra)
         self._stream(stream, operation, family, req, gen, ctx, t0, slow_ms, timing.ttft_ms, timing.tokens_per_second)
