@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MATTERS_SHARE = 0.01
-"""A difference under 1 % of the median call is one no user notices; say so."""
-UNCLEAR_SHARE = 0.05
-"""An interval wider than 5 % of the median call answers nothing yet."""
+"""A difference under 1 % of the median call is one no user notices: say so. It is also the
+equivalence margin: two paths whose whole interval lies within ±1 % of a call are equivalent
+for any practical purpose; a wider interval answers nothing yet."""
 REFRESH_EARLY_S = 15 * 60
 """botocore renews assumed-role credentials 15 minutes before they expire (advisory refresh)."""
 
@@ -163,7 +163,7 @@ def answer(
     median_call = _median_call(summary)
     same_endpoint = same_endpoint or {}
     pairs = tuple(
-        _orient(p, median_call, same_endpoint.get(frozenset((p.a, p.b))), UNCLEAR_SHARE) for p in pairs_raw
+        _orient(p, median_call, same_endpoint.get(frozenset((p.a, p.b))), MATTERS_SHARE) for p in pairs_raw
     )
     caveats = list(_caveats(summary, sandbox))
     headline, best = _headline(summary, pairs, median_call, precision_ms)
@@ -238,7 +238,7 @@ def _headline(summary: Any, pairs: Sequence[PairAnswer], median_call: float | No
         if unclear and not shared:
             widest = max(unclear, key=lambda p: p.margin_ms)
             return (f"No clear answer yet: the overhead difference between {label(widest.better)} and "
-                    f"{label(widest.other)} is somewhere between {fmt_interval(widest.low_ms, widest.high_ms)}. "
+                    f"{label(widest.other)} could be anywhere from {fmt_interval(widest.low_ms, widest.high_ms)}. "
                     f"Run longer{' (or ask for a looser precision)' if precision_ms else ' (or use --precision)'}."), None
         margin = max((p.margin_ms for p in pairs if not p.same_endpoint), default=0.0)
         text = "The paths are equivalent"

@@ -49,7 +49,8 @@ def test_an_unknown_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def test_export_lists_runs_and_writes_one_as_jsonl(tmp_path: Path) -> None:
     store = tmp_path / "s.db"
-    assert cli("compare", "--no-delay", "--paths", "vpce", "-n", "3", "--label", "mine", store=store).returncode == 0
+    assert cli("compare", "--no-delay", "--paths", "vpce", "-n", "3", "--concurrency", "2", "--label", "mine",
+               store=store).returncode == 0
     listing = json.loads(cli("export", "--list", "--json", store=store).stdout)
     (run,) = listing
     assert run["label"] == "mine" and run["status"] == "complete" and run["sample_count"] == 3

@@ -258,6 +258,12 @@ class SandboxServer:
     def faults(self) -> Faults:
         return self._faults
 
+    def describe(self) -> dict[str, Any]:
+        """Endpoints, STS, control plane and region: what another process needs to use this
+        sandbox (the same shape ``python -m workshop sandbox --json`` prints)."""
+        return {"endpoints": self.endpoints, "sts": self.sts_endpoint, "control": self.control_endpoint,
+                "region": self.region}
+
     @property
     def model_calls(self) -> int:
         """How many runtime requests reached a model (authenticated, admitted, body valid)."""
