@@ -56,7 +56,7 @@ def _document(value: Any) -> dict[str, Any]:
 def _endpoint_policy(deployed: Deployed, which: str) -> dict[str, Any]:
     vpc = deployed.outputs(which)["VpcId"]
     found = deployed.clients["ec2"].describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
-    runtime = [e for e in found["VpcEndpoints"] if e["ServiceName"].endswith(".bedrock-runtime")][0]
+    runtime = next(e for e in found["VpcEndpoints"] if e["ServiceName"].endswith(".bedrock-runtime"))
     return _document(runtime["PolicyDocument"])
 
 
