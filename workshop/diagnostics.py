@@ -287,7 +287,7 @@ def dns_check(
             ), addresses
         return Check(
             DNS, False, f"{host} resolves to private addresses: this path goes through PrivateLink: private DNS "
-            "is on for this VPC's endpoint (the 'public' path goes through a VPC endpoint)",
+            "is on for this VPC's endpoint",
             detail=f"private: {_join(private)}" + (f"; public: {_join(public)}" if public else "")
             + " — private DNS on a bedrock-runtime endpoint captures the default name (a resolver rule or an "
             "/etc/hosts entry can do the same)",

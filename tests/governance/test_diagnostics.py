@@ -119,7 +119,7 @@ def test_public_name_resolving_public_passes_and_says_private_dns_is_off() -> No
 def test_public_name_resolving_private_means_the_nat_path_is_really_privatelink() -> None:
     check, _ = d.dns_check(PUBLIC_HOST, 443, kind="nat", resolver=stub(["10.0.1.23"]))
     assert check.ok is False
-    assert "goes through a VPC endpoint" in check.summary
+    assert "this path goes through PrivateLink" in check.summary
     assert check.fix
 
 

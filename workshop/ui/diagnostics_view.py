@@ -167,8 +167,7 @@ def _draw(ctx: Context, job: Job[dict[str, Any]] | None) -> None:
         st.info("Diagnostics were cancelled before any path finished.", icon="ℹ️")
         return
     for group in getattr(results, "shared", ()):
-        st.warning(f"**Same endpoint: {' = '.join(group.paths)}.** {group.reason}. The comparison cannot call "
-                   "these paths different: whatever it measures between them is not the network path.", icon="🪞")
+        st.warning(f"**Same endpoint: {' = '.join(group.paths)}.** {group.reason}.", icon="🪞")
     tabs = st.tabs([f"{_badge(results[name])} {name}" for name in results])
     for tab, (name, diagnosis) in zip(tabs, results.items(), strict=True):
         with tab:
@@ -201,6 +200,8 @@ def _draw_path(ctx: Context, name: str, diagnosis: Any) -> None:
         icon = {"pass": "✅", "fail": "❌", "skip": "⏭️"}[check.status]
         with st.expander(f"{icon} {check.name}: details" + (" and fix" if check.failed and check.fix else ""),
                          expanded=check.failed):
+            if check.failed:
+                st.markdown(f"**{check.summary}**")  # the table cuts long summaries
             if check.detail:
                 st.markdown(check.detail)
             if check.failed and check.fix:
