@@ -22,7 +22,7 @@ from workshop.config import parse_config
 from .conftest import EXAMPLE_KEYS, EXTERNAL_ID, Deployed
 
 # moto warns that it does not create AWS::S3::BucketPolicy (compared from the template instead).
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS::S3::BucketPolicy:UserWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy:UserWarning")
 
 
 def _endpoint(deployed: Deployed, vpc_id: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from workshop.config import DEFAULT_MODEL
 from .conftest import EXTERNAL_ID, REGION, Deployed, decode
 
 # moto warns that it does not create AWS::S3::BucketPolicy (compared from the template instead).
-pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS::S3::BucketPolicy:UserWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:Tried to parse AWS..S3..BucketPolicy:UserWarning")
 
 ACCOUNT = "123456789012"  # moto's account: both stacks live in it here
 
