@@ -78,6 +78,21 @@ def test_without_peering_the_cross_account_path_uses_the_public_endpoint(tmp_pat
     assert any("not peered" in n for n in built.notes)
 
 
+def test_optional_sts_and_bedrock_endpoints_are_used_by_the_paths_that_need_them(tmp_path: Path) -> None:
+    sts = "vpce-0d1e2f3a4b5c6d7e8-k2l3m4n5.sts.us-east-1.vpce.amazonaws.com"
+    control = "vpce-0e1f2a3b4c5d6e7f8-p6q7r8s9.bedrock.us-east-1.vpce.amazonaws.com"
+
+    def endpoints(stack: dict) -> None:
+        stack["Outputs"] += [{"OutputKey": "StsEndpointDns", "OutputValue": sts},
+                             {"OutputKey": "BedrockEndpointDns", "OutputValue": control}]
+
+    paths = lab.lab_config(lab.load_stack(edited(A, tmp_path, endpoints))).config.paths
+    assert paths["vpce"].credentials.sts_endpoint == f"https://{sts}"
+    assert paths["vpce"].control_endpoint_url == f"https://{control}"
+    assert paths["cross-account"].credentials.sts_endpoint == f"https://{sts}"  # AssumeRole stays private
+    assert paths["nat"].credentials.sts_endpoint is None  # the public path stays public
+
+
 def test_stacks_of_two_different_labs_are_refused(tmp_path: Path) -> None:
     def other_role(stack: dict) -> None:
         for o in stack["Outputs"]:
