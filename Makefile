@@ -29,8 +29,9 @@ $(TOOLS)/.installed: infra/requirements-tools.txt | $(PY)
 	$(TOOLS)/bin/python -m pip install --quiet -r infra/requirements-tools.txt
 	touch $@
 
+# `make run CONFIG=team.properties` starts every session on that config instead of the sandbox.
 run: $(VENV)/.runtime-installed
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(if $(CONFIG),WORKSHOP_CONFIG=$(abspath $(CONFIG)),) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 sandbox: $(VENV)/.runtime-installed
 	$(PY) -m workshop sandbox

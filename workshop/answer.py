@@ -203,7 +203,13 @@ def for_run(
         chosen = chosen.with_volume(calls_per_month)
     estimate = cost.from_summary(analysis.summary, kinds=kinds, model_id=run.model_id, region=region,
                                  settings=chosen) if len(analysis.summary) else None
-    return answer(analysis, sandbox=bool(run.sandbox), same_endpoint=same_endpoint,
+    same = dict(same_endpoint or {})
+    for group in settings.get("shared_endpoints") or []:  # found when the run started
+        members = list(group.get("paths") or [])
+        for i, a in enumerate(members):
+            for b in members[i + 1:]:
+                same.setdefault(frozenset((a, b)), str(group.get("reason") or "same endpoint"))
+    return answer(analysis, sandbox=bool(run.sandbox), same_endpoint=same,
                   refresh_s={p: float(v) for p, v in (settings.get("session_s") or {}).items()},
                   cost=estimate, precision_ms=settings.get("precision_ms"))
 

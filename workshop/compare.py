@@ -125,6 +125,9 @@ class RunSettings:
     """Path name -> kind (nat, vpce, cross-account, ...): what the cost estimate prices."""
     session_s: dict[str, int] = field(default_factory=dict, hash=False)
     """Path name -> assumed-role session length (s), for paths that assume a role."""
+    shared_endpoints: list[dict[str, Any]] = field(default_factory=list, hash=False)
+    """Groups of paths that reach one endpoint (``diagnostics.shared_endpoints`` at the start:
+    ``{"paths": [...], "reason": "..."}``): the answer never calls them different."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
@@ -195,11 +198,13 @@ class RunSettings:
         data["paths"] = list(self.paths)
         data["path_kinds"] = dict(self.path_kinds)
         data["session_s"] = dict(self.session_s)
+        data["shared_endpoints"] = [dict(g) for g in self.shared_endpoints]
         return data
 
 
-def path_facts(config: Any, paths: Sequence[str]) -> dict[str, Any]:
-    """``region``, ``path_kinds`` and ``session_s`` for RunSettings, from a config."""
+def path_facts(config: Any, paths: Sequence[str], *, resolver: Any = None) -> dict[str, Any]:
+    """``region``, ``path_kinds``, ``session_s`` and ``shared_endpoints`` for RunSettings,
+    from a config (the last resolves the paths' endpoint names: the private-DNS trap)."""
     kinds: dict[str, str] = {}
     sessions: dict[str, int] = {}
     for name in paths:
@@ -210,7 +215,18 @@ def path_facts(config: Any, paths: Sequence[str]) -> dict[str, Any]:
         creds = path.credentials
         if creds.kind in ("assume-role", "access-keys"):
             sessions[name] = int(creds.duration_seconds)
-    return {"region": getattr(config, "region", None), "path_kinds": kinds, "session_s": sessions}
+    shared: list[dict[str, Any]] = []
+    if len(kinds) > 1:
+        from workshop import diagnostics
+
+        try:
+            groups = diagnostics.shared_endpoints(config, list(kinds), resolver=resolver)
+        except Exception as exc:  # a check that cannot run must not stop the run: say so in the log
+            log.warning("could not check whether paths share an endpoint: %s", exc)
+            groups = []
+        shared = [{"paths": list(g.paths), "reason": g.reason} for g in groups]
+    return {"region": getattr(config, "region", None), "path_kinds": kinds, "session_s": sessions,
+            "shared_endpoints": shared}
 
 
 def _check_int(name: str, value: Any, *, minimum: int, fix: str, maximum: int | None = None) -> None:
