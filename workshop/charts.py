@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 SANDBOX_SUBTITLE = "sandbox: modelled, not measured on AWS"
 
-SPEC_VERSION = 2
+SPEC_VERSION = 4
 """Bump when the specs these builders produce change: kept specs of another version are
 rebuilt (``compare.ANALYSIS_VERSION`` includes it)."""
 
@@ -39,6 +39,14 @@ PART_COLORS: dict[str, str] = {"credentials": "#bab0ac", "network overhead": "#f
 CHART_NAMES: tuple[str, ...] = ("ecdf", "overhead_box", "decomposition", "drift")
 WIDTH = 440  # the specs' own size: what exports and the report draw (the page stretches them)
 HEIGHT = 250
+
+
+def _fit_width() -> Any:
+    """Fit the width to the container, keep the plot's own height. Streamlit otherwise sizes a
+    chart with ``autosize: fit``: title, subtitle, legend and axes squeezed into one fixed
+    height, which on a narrow column leaves the plot a few pixels tall — flat lines and
+    "Infinite extent" (the empty-ECDF report)."""
+    return _alt().AutoSizeParams(type="fit-x", contains="padding")
 """The four result charts, in the order the page draws them."""
 
 
@@ -64,8 +72,12 @@ def _labelled(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(path_label=df["path"].map(stats.path_label))
 
 
-def _title(text: str, sandbox: bool) -> Any:
-    return _alt().TitleParams(text, subtitle=[SANDBOX_SUBTITLE] if sandbox else [])
+def _title(text: str, sandbox: bool, note: str | None = None) -> Any:
+    """A short title (it must fit half a projector's width) with the detail in the subtitle."""
+    subtitle = [note] if note else []
+    if sandbox:
+        subtitle.append(SANDBOX_SUBTITLE)
+    return _alt().TitleParams(text, subtitle=subtitle, anchor="start")
 
 
 # ----------------------------------------------------------------------------- from aggregates
@@ -78,7 +90,7 @@ def ecdf_chart_of(data: pd.DataFrame, metric: str = "client_ms", *, sandbox: boo
     label = stats.METRIC_LABELS.get(metric, metric)
     data = _finite(_labelled(data), "value", "fraction")
     return (
-        alt.Chart(data, title=_title(f"Distribution of {label} per path", sandbox))
+        alt.Chart(data, title=_title(f"{label.capitalize()} per path", sandbox, "fraction of calls at or below"))
         .mark_line(interpolate="step-after")
         .encode(
             x=alt.X("value:Q", title=f"{label} (ms)", scale=alt.Scale(zero=False)),
@@ -90,7 +102,7 @@ def ecdf_chart_of(data: pd.DataFrame, metric: str = "client_ms", *, sandbox: boo
                 alt.Tooltip("fraction:Q", format=".1%"),
             ],
         )
-        .properties(width=WIDTH, height=HEIGHT)
+        .properties(width=WIDTH, height=HEIGHT, autosize=_fit_width())
     )
 
 
@@ -107,11 +119,9 @@ def box_chart_of(data: pd.DataFrame, metric: str = "overhead_ms", *, sandbox: bo
     has_p99 = "p99" in data and data["p99"].notna().any()
     wide = bool(has_p99 and (data["p99"] > 10 * data["q3"].clip(lower=1e-9)).any())
     scale = alt.Scale(type="symlog", constant=1) if wide else alt.Scale(zero=False)
-    title = f"{label.capitalize()} per path (box: quartiles, whiskers: 1.5 IQR, tick: p99)"
-    if wide:
-        title += ", log scale"
+    note = "box: quartiles · whiskers: 1.5 IQR · tick: p99" + (" · log scale" if wide else "")
     y = alt.Y("path_label:N", title=None, sort=None)
-    base = alt.Chart(data, title=_title(title, sandbox))
+    base = alt.Chart(data, title=_title(f"{label.capitalize()} per path", sandbox, note))
     x_title = f"{label} (ms)"
     whiskers = base.mark_rule().encode(y=y, x=alt.X("whisker_low:Q", title=x_title, scale=scale), x2="whisker_high:Q")
     boxes = base.mark_bar(size=18).encode(
@@ -139,19 +149,24 @@ def box_chart_of(data: pd.DataFrame, metric: str = "overhead_ms", *, sandbox: bo
         text = base.mark_text(align="left", dx=6, dy=-9, fontSize=10, color="#222").encode(
             y=y, x=alt.X("p99:Q", scale=scale), text=alt.Text("p99:Q", format=".1f"))
         layers += [tail, p99, text]
-    return alt.layer(*layers).properties(width=WIDTH, height=max(90, 34 * data["path_label"].nunique()))
+    return alt.layer(*layers).properties(width=WIDTH, height=max(90, 34 * data["path_label"].nunique()),
+                                         autosize=_fit_width())
 
 
 def decomposition_chart_of(data: pd.DataFrame, *, sandbox: bool = False) -> alt.Chart:
-    """Stacked bars of a ``stats.decomposition`` frame (one row of bars per call kind)."""
+    """Stacked bars of a ``stats.decomposition`` frame: a typical call per path, then each
+    path's first (cold) call, one bar each (no facet: it sizes like the other charts)."""
     alt = _alt()
     parts = list(stats.DECOMPOSITION_COMPONENTS)
     data = _finite(_labelled(data), "ms")
+    first = data["call"] == "first call"
+    data = data.assign(bar=data["path_label"].where(~first, data["path_label"] + " · first call"))
+    order = list(dict.fromkeys([*data.loc[~first, "bar"], *data.loc[first, "bar"]]))
     return (
-        alt.Chart(data, title=_title("Where the time goes (medians of each part)", sandbox))
+        alt.Chart(data, title=_title("Where the time goes", sandbox, "medians of each part; the first call apart"))
         .mark_bar()
         .encode(
-            y=alt.Y("path_label:N", title=None, sort=None),
+            y=alt.Y("bar:N", title=None, sort=order, axis=alt.Axis(labelLimit=0)),
             x=alt.X("sum(ms):Q", title="milliseconds", stack="zero"),
             color=alt.Color(
                 "component:N",
@@ -161,12 +176,10 @@ def decomposition_chart_of(data: pd.DataFrame, *, sandbox: bool = False) -> alt.
                 legend=alt.Legend(orient="bottom", labelLimit=0),
             ),
             order=alt.Order("order:Q"),
-            row=alt.Row("call:N", title=None, sort=["typical call", "first call"],
-                        header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=0)),
             tooltip=[alt.Tooltip("path_label:N", title="path"), "call:N", "component:N",
                      alt.Tooltip("ms:Q", format=".2f")],
         )
-        .properties(width=WIDTH - 90, height=max(60, 24 * data["path_label"].nunique()))
+        .properties(width=WIDTH, height=max(90, 22 * len(order)), autosize=_fit_width())
     )
 
 
@@ -176,7 +189,7 @@ def drift_chart_of(data: pd.DataFrame, metric: str = "client_ms", *, sandbox: bo
     label = stats.METRIC_LABELS.get(metric, metric)
     data = _finite(_labelled(data), "p50")
     return (
-        alt.Chart(data, title=_title(f"{label.capitalize()} over time (median per bucket)", sandbox))
+        alt.Chart(data, title=_title(f"{label.capitalize()} over time", sandbox, "median per time bucket"))
         .mark_line(point=True)
         .encode(
             x=alt.X("bucket_start:T", title="time (UTC)", scale=alt.Scale(type="utc"),
@@ -191,7 +204,7 @@ def drift_chart_of(data: pd.DataFrame, metric: str = "client_ms", *, sandbox: bo
                 alt.Tooltip("p90:Q", format=".2f"),
             ],
         )
-        .properties(width=WIDTH, height=HEIGHT)
+        .properties(width=WIDTH, height=HEIGHT, autosize=_fit_width())
     )
 
 

@@ -123,11 +123,17 @@ def _child_main() -> int:
     """``python -m workshop.runner``: read a RunRequest from stdin, run it, report on stdout."""
     out = sys.stdout
     lock = threading.Lock()
+    gone = threading.Event()  # the console stopped reading: it went away
 
     def emit(message: dict[str, Any]) -> None:
+        if gone.is_set():
+            return
         with lock:
-            out.write(json.dumps(message, default=str) + "\n")
-            out.flush()
+            try:
+                out.write(json.dumps(message, default=str) + "\n")
+                out.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                gone.set()  # nobody to report to: cancel (below), keep what was measured
 
     raw = sys.stdin.buffer
     header = raw.read(_HEADER.size)
@@ -157,6 +163,9 @@ def _child_main() -> int:
 
     def on_progress(progress: Progress) -> None:
         nonlocal sent
+        if gone.is_set():
+            cancel.set()
+            return
         message = progress_to_json(progress, sent)
         sent = message["completed"]
         emit({"type": "progress", **message})
@@ -346,7 +355,8 @@ class RunnerProcess:
 
 if __name__ == "__main__":
     code = _child_main()
-    sys.stdout.flush()
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
     logging.shutdown()
     # The stdin watcher may still be blocked in a read; interpreter finalisation would wait on
     # its buffer lock. Everything is closed and flushed: leave without finalising.

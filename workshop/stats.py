@@ -602,6 +602,13 @@ def time_buckets(
     return pd.concat(frames, ignore_index=True)
 
 
+def drift_buckets(prep: Prepared, *, per_bucket: int = 10, most: int = 120, fewest: int = 6) -> int:
+    """How many time buckets the drift chart gets: about ``per_bucket`` samples of a path in
+    each (a median of one sample is noise drawn as drift), between ``fewest`` and ``most``."""
+    n = max((len(prep.get(p, "client_ms")) for p in prep.paths), default=0)
+    return max(fewest, min(most, n // per_bucket))
+
+
 DECOMPOSITION_COMPONENTS: tuple[str, ...] = ("credentials", "network overhead", "server")
 
 
@@ -638,7 +645,7 @@ def decomposition(df: pd.DataFrame | Prepared) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["path", "call", "component", "ms", "order"])
 
 
-ANALYSIS_FORMAT = 3
+ANALYSIS_FORMAT = 4
 """Bump when :func:`analyse` (its figures, defaults or the frames it returns) or
 :meth:`Analysis.to_dict` changes: analyses kept by the store under another format are
 computed again (``compare.ANALYSIS_VERSION`` includes it)."""
@@ -752,7 +759,7 @@ def analyse(
         pairs={m: pairwise(prep, m, seed=seed, n_boot=n_boot, sequential=sequential) for m in pair_metrics},
         ecdf=ecdf(prep, "client_ms"),
         box=box_stats(prep, "overhead_ms"),
-        drift=time_buckets(prep, "client_ms"),
+        drift=time_buckets(prep, "client_ms", max_buckets=drift_buckets(prep)),
         decomposition=decomposition(prep),
     )
 
