@@ -194,3 +194,21 @@ def test_encrypted_config_with_key_file_drives_the_cross_account_path(tmp_path: 
     wrong = cli("invoke", "--config", cfg, "--path", "cross-account", "--model", HAIKU)
     line = one_line_error(wrong)
     assert "[path cross-account] RoleARN" in line
+
+
+def test_every_command_runs_with_only_its_own_module_loaded() -> None:
+    # main() imports only the module of the command given (start-up of every invocation,
+    # the sandbox's child process included); each command must be found that way.
+    from workshop.cli import _command_in, build_parser
+
+    def commands(parser) -> set[str]:
+        action = next(a for a in parser._actions if a.dest == "command")
+        return set(action.choices)
+
+    every = commands(build_parser())
+    assert {"compare", "sandbox", "encrypt-config", "lab"} <= every
+    for word in every:
+        module = _command_in(["--debug", word, "--help"])
+        assert module is not None, word
+        assert word in commands(build_parser(only=module)), word
+    assert _command_in(["--help"]) is None and _command_in(["nosuch"]) is None
