@@ -36,6 +36,7 @@ and runs' figures, never their settings' body or samples' text.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -47,6 +48,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from workshop import PATH_LABELS, participants, sequential
+
+log = logging.getLogger(__name__)
 
 CONFIDENCE = 0.95
 ROOM_PRIOR_A = 1.0
@@ -468,16 +471,15 @@ def keep_path_stats(store: Any, run_ids: Sequence[str]) -> int:
             return 0
         info = {row.id: row for row in conn.execute(
             sa.select(runs.c.id, runs.c.participant, runs.c.paths).where(runs.c.id.in_(missing)))}
-    from workshop.compare import run_analysis
-
     done = 0
     for run_id in missing:
         row = info.get(run_id)
         if row is None:
             continue  # deleted meanwhile
         try:
-            summary = run_analysis(store, run_id).analysis.summary
-        except Exception:  # a run with no sample at all, or one the analysis cannot read
+            summary = _run_summary(store, run_id)
+        except Exception:  # a run the analysis cannot read: it counts with no samples, once
+            log.warning("run %s cannot be summarised for the room", run_id[:8], exc_info=True)
             summary = None
         figures = []
         for path in list(row.paths or []):
@@ -494,6 +496,22 @@ def keep_path_stats(store: Any, run_ids: Sequence[str]) -> int:
         store.save_path_stats(run_id, row.participant, figures)
         done += 1
     return done
+
+
+def _run_summary(store: Any, run_id: str) -> Any:
+    """A finished run's per-path summary: from its kept analysis when current (what its
+    participant saw), else from its samples (``stats.summarize``: the same figures, without
+    the charts a kept analysis carries)."""
+    from workshop import stats
+    from workshop.compare import RunAnalysis, analysis_version
+
+    text = store.load_analysis(run_id, version=analysis_version())
+    if text is not None:
+        try:
+            return RunAnalysis.from_json(run_id, text).analysis.summary
+        except (ValueError, KeyError, TypeError):
+            pass  # damaged: the samples say the same
+    return stats.summarize(store.samples(run_id, include_warmup=True))
 
 
 def _run_paths(store: Any, run_ids: Sequence[str]) -> list[RunPath]:
