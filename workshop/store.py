@@ -1362,7 +1362,7 @@ def decrypt_url(url: str) -> sa.engine.URL:
         url = secrets.load_keyring().decrypt(url, field="StoreURL")
     try:
         parsed = sa.make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise StoreError(
             "the store URL is not a database URL",
             field="StoreURL",
