@@ -106,6 +106,7 @@ def participants_table(board: Board, me: str | None = None) -> pd.DataFrame:
             "participant": p.name + (" (you)" if me and p.participant == me else ""),
             "last (UTC)": p.last_activity.strftime("%H:%M:%S") if p.last_activity else "–",
             "step": p.step,
+            "stuck": p.stuck or "",
             "calls": p.calls,
             "errors": p.errors,
         }
@@ -114,7 +115,6 @@ def participants_table(board: Board, me: str | None = None) -> pd.DataFrame:
         for path in board.paths:
             row[f"{path_label(path)} overhead"] = room.fmt_ms(p.overhead_ms.get(path))
         row["where"] = " · ".join(x for x in (p.region, p.az) if x) or "–"
-        row["stuck"] = p.stuck or ""
         rows.append(row)
     return pd.DataFrame(rows)
 
