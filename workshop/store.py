@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 
 STORE_URL_ENV = "WORKSHOP_STORE_URL"
 DB_FILENAME = "workshop.db"
-PG_POOL_SIZE = 2
+PG_POOL_SIZE = 4
 PG_CONNECTIONS_PER_PROCESS = 4
 """PostgreSQL connections kept per process, and the most it opens under load (docs/room.md)."""
 OUTAGE_S = 300.0
@@ -1122,10 +1122,8 @@ class Store:
             "operation": record.get("operation"), "request_id": record.get("requestId"),
             "record": _json_safe(record), "error_code": error_code, "entry_id": entry_id,
         }
-        from sqlalchemy.dialects.postgresql import insert
-
-        stmt = insert(invocation_log).values(**values).on_conflict_do_nothing(index_elements=["entry_id"])
-        self._write(lambda conn: conn.execute(stmt), what="an invocation log record")
+        # ON CONFLICT: a retry after a commit whose answer was lost must not log the call twice.
+        self._write(lambda conn: conn.execute(_PG_INSERT_LOG, values), what="an invocation log record")
 
     def invocation_log(
         self,
@@ -1211,13 +1209,14 @@ def _sample_row(
 _SAMPLE_INSERT_COLUMNS: tuple[str, ...] = (*SAMPLE_COLUMNS, "participant")
 
 
-def _pg_insert_sample() -> Any:
+def _pg_inserts() -> tuple[Any, Any]:
     from sqlalchemy.dialects.postgresql import insert
 
-    return insert(samples).on_conflict_do_nothing(index_elements=["run_id", "seq"])
+    return (insert(samples).on_conflict_do_nothing(index_elements=["run_id", "seq"]),
+            insert(invocation_log).on_conflict_do_nothing(index_elements=["entry_id"]))
 
 
-_PG_INSERT_SAMPLE = _pg_insert_sample()
+_PG_INSERT_SAMPLE, _PG_INSERT_LOG = _pg_inserts()
 _SQLITE_INSERT_SAMPLE = (
     f"INSERT INTO samples ({', '.join(_SAMPLE_INSERT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _SAMPLE_INSERT_COLUMNS)})"
