@@ -47,7 +47,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workshop import PATH_LABELS, participants, sequential
+from workshop import participants, sequential
 
 log = logging.getLogger(__name__)
 
@@ -426,9 +426,15 @@ def room_answer(b: Board) -> Any:
         headline = (f"Too few participants for the room's answer yet: {short.n_a} compared "
                     f"{answer.label(short.a)} and {answer.label(short.b)}, {b.pooled.needed} are needed "
                     "(a participant counts once however many samples they took).")
+    elif not any(p.significant for p in b.pooled.pairs) and any(not p.equivalent for p in result.pairs):
+        # A run says "run longer"; a room narrows as more participants finish.
+        widest = max((p for p in result.pairs if not p.equivalent), key=lambda p: p.margin_ms)
+        headline = (f"Across {n} participants' instances: no clear answer yet — the overhead difference between "
+                    f"{answer.label(widest.better)} and {answer.label(widest.other)} could be anywhere from "
+                    f"{answer.fmt_interval(widest.low_ms, widest.high_ms)}; it narrows as more participants finish.")
     else:
         text = result.headline
-        if text.startswith(("The ", "These ", "No ", "Only ")):  # not a path's name: a sentence goes on
+        if text.startswith(("The ", "These ", "Only ")):  # not a path's name: the sentence goes on
             text = text[0].lower() + text[1:]
         headline = f"Across {n} participants' instances: {text}"
     return replace(result, headline=headline, details=tuple(pair_sentence(p) for p in b.pooled.pairs),
@@ -603,7 +609,9 @@ def _step(runs: int, running: int, invoked: bool, progress: list[str] | None, la
     if runs:
         return f"5 · compared ({runs} run{'s' if runs != 1 else ''})"
     if invoked:
-        path = PATH_LABELS.get(latest.path, latest.path) if latest is not None else ""
+        from workshop.stats import path_label
+
+        path = path_label(latest.path) if latest is not None and latest.path else ""
         return f"4 · invoking{f' ({path})' if path else ''}"
     return "2 · setting up"
 

@@ -1,4 +1,4 @@
-"""The room's charts: every participant as a dot, the room's interval over them.
+"""The room's charts: every participant as a tick, the room's interval under them.
 
 Built from a ``room.Board`` (a few hundred points at most: one per participant and pair),
 as Vega-Lite specs with the data inline, so the Room page draws them, the room report turns
@@ -18,11 +18,11 @@ from workshop.charts import SANDBOX_SUBTITLE, WIDTH, _path_scale
 
 ROOM_CHARTS: dict[str, tuple[str, str]] = {
     "differences": ("Each participant's difference, and the room's",
-                    "One dot per participant: their own difference of medians between two paths (later path "
-                    "minus earlier). The bar is the room's interval, the tick its median: one slow instance is "
-                    "one dot, it cannot move the verdict."),
+                    "One tick per participant: their own difference of medians between two paths (later path "
+                    "minus earlier). The bar under it is the room's interval, the red tick its median: one slow "
+                    "instance is one tick, it cannot move the verdict."),
     "participants": ("Overhead per path, participant by participant",
-                     "Each participant's median overhead on each path; the tick is the room's median. "
+                     "Each participant's median overhead on each path (one tick each); the black tick is the room's median. "
                      "Instances differ far more than paths: that is why paths are compared within each "
                      "participant first."),
     "groups": ("By region and Availability Zone",
@@ -70,23 +70,23 @@ def differences_chart(board: Any) -> Any:
     dots = differences_frame(board)
     bars = intervals_frame(board)
     order = [f"{stats.path_label(p.b)} − {stats.path_label(p.a)}" for p in board.pooled.pairs]
-    y = alt.Y("pair:N", title=None, sort=order)
+    y = alt.Y("pair:N", title=None, sort=order, axis=alt.Axis(labelLimit=260))
     x_title = "difference of median overhead (ms)"
     layers = [
         alt.Chart(pd.DataFrame({"zero": [0.0]})).mark_rule(color="#999", strokeDash=[3, 3]).encode(x="zero:Q"),
-        alt.Chart(dots).mark_circle(size=46, opacity=0.55, color="#4c78a8").encode(
+        # A strip of ticks, one per participant (a rug: 200 of them still read as a spread).
+        alt.Chart(dots).mark_tick(opacity=0.6, thickness=2, size=30, color="#4c78a8").encode(
             y=y, x=alt.X("difference_ms:Q", title=x_title),
-            yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-1, 1])),
             tooltip=["participant:N", alt.Tooltip("difference_ms:Q", format=".2f", title="difference (ms)")],
-        ).transform_calculate(jitter="sin(datum.difference_ms * 7919) * 0.8"),
+        ),
     ]
     if len(bars):
         layers += [
-            alt.Chart(bars).mark_rule(size=5, color="#222", opacity=0.75).encode(
+            alt.Chart(bars).mark_rule(size=4, color="#222", opacity=0.8, yOffset=22).encode(
                 y=y, x="low_ms:Q", x2="high_ms:Q",
                 tooltip=[alt.Tooltip("low_ms:Q", format=".2f"), alt.Tooltip("high_ms:Q", format=".2f"),
                          "participants:Q"]),
-            alt.Chart(bars).mark_tick(color="#d62728", thickness=3, size=26).encode(
+            alt.Chart(bars).mark_tick(color="#d62728", thickness=4, size=40).encode(
                 y=y, x="median_ms:Q", tooltip=[alt.Tooltip("median_ms:Q", format=".2f", title="room median (ms)")]),
         ]
     return alt.layer(*layers, title=_title(ROOM_CHARTS["differences"][0], board.sandbox)).properties(
@@ -112,15 +112,15 @@ def participants_chart(board: Any) -> Any:
         float(board.summary.loc[p, "overhead_ms_p50"]) for p in board.paths]}).dropna()
     y = alt.Y("path_label:N", title=None, sort=labels)
     color = alt.Color("path_label:N", title="path", sort=None, scale=_path_scale(labels), legend=None)
-    dots = alt.Chart(data).mark_circle(size=46, opacity=0.6).encode(
+    dots = alt.Chart(data).mark_tick(opacity=0.65, thickness=2, size=30).encode(
         y=y, x=alt.X("overhead_ms:Q", title="participant's median overhead (ms)", scale=alt.Scale(zero=False)),
-        yOffset=alt.YOffset("jitter:Q", scale=alt.Scale(domain=[-1, 1])), color=color,
+        color=color,
         tooltip=["participant:N", alt.Tooltip("overhead_ms:Q", format=".2f", title="median overhead (ms)")],
-    ).transform_calculate(jitter="sin(datum.overhead_ms * 7919) * 0.8")
-    ticks = alt.Chart(medians).mark_tick(color="#222", thickness=3, size=26).encode(
+    )
+    ticks = alt.Chart(medians).mark_tick(color="#222", thickness=4, size=40).encode(
         y=y, x="median_ms:Q", tooltip=[alt.Tooltip("median_ms:Q", format=".2f", title="room median (ms)")])
     return alt.layer(dots, ticks, title=_title(ROOM_CHARTS["participants"][0], board.sandbox)).properties(
-        width=WIDTH, height=max(90, 50 * max(1, len(labels))))
+        width=WIDTH, height=max(90, 60 * max(1, len(labels))))
 
 
 def groups_frame(board: Any) -> pd.DataFrame:

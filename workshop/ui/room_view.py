@@ -147,6 +147,18 @@ def groups_table(board: Board) -> pd.DataFrame:
     ])
 
 
+def _chart(spec: dict[str, Any], name: str, sandbox: bool) -> None:
+    """A room chart with its title as text: the page stretches a chart to its column and
+    keeps the spec's height, which a two-line title would otherwise eat into."""
+    from workshop.room_charts import ROOM_CHARTS
+
+    title, caption = ROOM_CHARTS[name]
+    if name != "groups":  # the groups chart sits under a heading of the same words
+        st.markdown(f"**{title}**")
+    st.vega_lite_chart(spec={k: v for k, v in spec.items() if k != "title"}, key=f"room-{name}")
+    st.caption(caption + (" :orange[Sandbox: modelled, not measured on AWS.]" if sandbox else ""))
+
+
 def draw_board(ctx: Context, board: Board, answer: Any) -> None:
     """Headline, counts, participants, the pooled comparison, regions / AZs, the report."""
     from workshop.room_charts import ROOM_CHARTS, room_specs
@@ -180,11 +192,9 @@ def draw_board(ctx: Context, board: Board, answer: Any) -> None:
         if board.pooled.pairs:
             st.caption(interval_note(board.pooled.pairs))
         specs = room_specs(board)
-        names = [n for n in ROOM_CHARTS if n in specs and n != "groups"]
-        for column, name in zip(st.columns(len(names)), names, strict=True):
-            with column, st.container(border=True):
-                st.vega_lite_chart(spec=specs[name], key=f"room-{name}")
-                st.caption(ROOM_CHARTS[name][1])
+        for name in (n for n in ROOM_CHARTS if n in specs and n != "groups"):
+            with st.container(border=True):  # full width: read from the back of the room
+                _chart(specs[name], name, board.sandbox)
     else:
         st.info(f"No finished comparison yet ({board.filter.describe()}).", icon=":material/hourglass_empty:")
         specs = {}
@@ -193,7 +203,7 @@ def draw_board(ctx: Context, board: Board, answer: Any) -> None:
         st.subheader("By region and Availability Zone")
         st.dataframe(groups_table(board), hide_index=True)
         if "groups" in specs:
-            st.vega_lite_chart(spec=specs["groups"], key="room-groups")
+            _chart(specs["groups"], "groups", board.sandbox)
 
     def build() -> str:
         from workshop.report import render_room_report
