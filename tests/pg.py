@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -67,3 +68,16 @@ class DatabaseSwitch:
 
     def close(self) -> None:
         self.admin.dispose()
+
+
+ENGINES = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
+"""``params`` of a fixture that gives a store on each engine (see :func:`engine_url`)."""
+
+
+def engine_url(engine: str, folder: Path) -> Iterator[str]:
+    """An empty store's URL on ``engine``: a SQLite file in ``folder``, or a fresh PostgreSQL
+    database (dropped when the generator is closed)."""
+    if engine == "sqlite":
+        yield f"sqlite:///{folder / 'store.db'}"
+        return
+    yield from fresh_pg_database(pg_server_or_skip())

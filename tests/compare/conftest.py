@@ -12,21 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg import fresh_pg_database, pg_server_or_skip
+from tests.pg import ENGINES, engine_url
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture(params=ENGINES)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL for an empty store, once per engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    yield from fresh_pg_database(pg_server_or_skip())
+    yield from engine_url(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.pg import fresh_pg_database, pg_server_or_skip
+from tests.pg import ENGINES, engine_url, fresh_pg_database, pg_server_or_skip
 from workshop.results import InvocationResult
 
 MODEL = "amazon.nova-micro-v1:0"
@@ -18,14 +18,10 @@ PROMPT = "ZEBRA-7: the participant's private question about their quarterly numb
 """A prompt only its participant may read: tests look for it everywhere else."""
 
 
-@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
-                        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ENGINES)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """An empty store's URL, once per engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'room.db'}"
-        return
-    yield from fresh_pg_database(pg_server_or_skip())
+    yield from engine_url(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.pg import fresh_pg_database, pg_server_or_skip
+from tests.pg import ENGINES, engine_url
 from tests.room.conftest import PROMPT, finished_run, log_call
 from tests.ui.conftest import texts
 from workshop.participants import PARTICIPANT_ENV
@@ -20,15 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/8_Room.py"
 SECRET_WORD = PROMPT.split(":")[0]
 
-@pytest.fixture(params=[pytest.param("sqlite", id="sqlite"),
-                        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=ENGINES)
 def room(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     """The room's store on each engine (PostgreSQL fails under $CI without a server), which the
     console opens through $WORKSHOP_STORE_URL as a lab instance would."""
-    if request.param == "sqlite":
-        urls: Iterator[str] = iter([f"sqlite:///{tmp_path / 'room.db'}"])
-    else:
-        urls = fresh_pg_database(pg_server_or_skip())
+    urls = engine_url(request.param, tmp_path)
     url = next(urls)
     monkeypatch.setenv(STORE_URL_ENV, url)
     try:
