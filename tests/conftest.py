@@ -46,6 +46,8 @@ _AWS_ENV = (
     "AWS_ENDPOINT_URL_STS",
     "WORKSHOP_CONFIG_KEY",
     "WORKSHOP_STORE_URL",
+    "WORKSHOP_PARTICIPANT",
+    "WORKSHOP_AZ",
     "HTTPS_PROXY",
     "HTTP_PROXY",
     "https_proxy",

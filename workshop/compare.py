@@ -81,6 +81,8 @@ class SampleStore(Protocol):
         sandbox: bool,
         label: str | None = None,
         notes: str | None = None,
+        participant: str | None = None,
+        az: str | None = None,
     ) -> str: ...
 
     def add_samples(
@@ -497,8 +499,18 @@ class ComparisonJob:
     def _workbench_invoke(self, path: str, model_id: str, body: dict[str, Any], api: str) -> InvocationResult:
         # The whole run's quota was checked in start(); each call is still logged.
         return self.workbench.invoke(
-            path, model_id, body, api, participant=self.participant, enforce_quota=False
+            path, model_id, body, api, participant=self.who, enforce_quota=False
         )
+
+    @property
+    def who(self) -> str:
+        """The participant the run, its samples and its calls are attributed to: the name
+        given, else ``quotas.participant_id`` (``$WORKSHOP_PARTICIPANT``, else unnamed)."""
+        if self.participant:
+            return self.participant
+        from workshop import quotas
+
+        return quotas.participant_id("cli")
 
     def _check_quota(self) -> None:
         """Refuse the whole run up front (QuotaError, nothing sent) if it would exceed the
@@ -511,7 +523,7 @@ class ComparisonJob:
 
         if not quotas.is_limited(quota):
             return
-        who = self.participant or quotas.participant_id("cli")
+        who = self.who
         cost = self.settings.total + self.settings.warmup_total
         quotas.check_quota(quota, self.workbench.store, who, cost=cost)
 
@@ -524,8 +536,11 @@ class ComparisonJob:
         s = self.settings
         if self.invoke_fn == self._workbench_invoke:
             self._check_quota()
+        from workshop.participants import availability_zone
+
         self.run_id = self.store.create_run(
             s.to_dict(), paths=s.paths, model_id=s.model_id, api=s.api, sandbox=self.sandbox, label=s.label,
+            participant=self.who, az=availability_zone(),
             **({"run_id": self.run_id} if self.run_id else {}),
         )
         self._thread = threading.Thread(target=self._run, name=f"compare-{self.run_id[:8]}", daemon=True)

@@ -72,13 +72,27 @@ class QuotaStatus:
 
 
 def participant_id(kind: str = "cli", session_id: str | None = None) -> str:
-    """Who a quota and the invocation log attribute calls to.
+    """Who a quota and the invocation log attribute calls to when no name was given.
+
+    The participant's name from ``$WORKSHOP_PARTICIPANT`` when the lab set one (both kinds:
+    the CLI and the console on one lab instance are one participant, with one quota);
+    otherwise an unnamed id:
 
     * ``cli``: the OS user running the command (``cli:alice``) — one participant per login
       on a shared lab box, whichever terminal they use
     * ``console``: the Streamlit session (``console:<session id>``) — one participant per
       browser session
+
+    A name typed in the console or given with ``--participant`` wins over both (see
+    ``workshop.participants.resolve``).
     """
+    from workshop import participants
+
+    if kind not in ("cli", "console"):
+        raise InputError(f"unknown participant kind {kind!r}", field="kind", fix="use 'cli' or 'console'")
+    named = participants.from_environment()
+    if named is not None:
+        return named
     if kind == "cli":
         try:
             user = getpass.getuser()

@@ -228,3 +228,119 @@ def write_report(path: str | Path, run: Any, result: Any, answer: Any) -> Path:
     target = Path(path)
     target.write_text(render_report(run, result, answer), encoding="utf-8")
     return target
+
+
+# ------------------------------------------------------------------------------ the room
+
+
+def _room_paths_table(board: Any) -> str:
+    s = board.summary
+    head = ("<tr><th>path</th><th>participants</th><th>runs</th><th>samples</th><th>errors</th>"
+            "<th>overhead p50</th><th>participants' spread (q1–q3)</th><th>client p50</th><th>server p50</th></tr>")
+    rows = []
+    for path, row in s.iterrows():
+        rows.append(
+            f"<tr><td>{_e(_label(str(path)))}</td><td>{int(row['participants'])}</td><td>{int(row['runs'])}</td>"
+            f"<td>{int(row['count']):,}</td><td>{int(row['errors'])}</td><td>{_ms(row['overhead_ms_p50'], 2)}</td>"
+            f"<td>{_ms(row['overhead_ms_q1'], 2)}–{_ms(row['overhead_ms_q3'], 2)}</td>"
+            f"<td>{_ms(row['client_ms_p50'])}</td><td>{_ms(row['server_ms_p50'])}</td></tr>")
+    return (f"<table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+            "<p class='muted'>Milliseconds. Each figure is the median over participants of each participant's own "
+            "median (over their runs' measured samples): a participant counts once however many samples they "
+            "took. Samples: measured samples in runs with at least 5 on the path.</p>")
+
+
+def _room_participants_table(board: Any) -> str:
+    paths = board.paths
+    head = "".join(f"<th>{_e(_label(p))} overhead p50</th>" for p in paths)
+    rows = []
+    for p in board.participants:
+        cells = "".join(f"<td>{_ms(p.overhead_ms.get(path), 2)}</td>" for path in paths)
+        where = " · ".join(x for x in (p.region, p.az) if x) or "–"
+        rows.append(f"<tr><td>{_e(p.name)}</td><td>{p.runs}</td><td>{p.calls:,}</td><td>{p.errors:,}</td>"
+                    f"<td>{_e(where)}</td>{cells}</tr>")
+    if not rows:
+        return "<p class='muted'>No participant has made a call yet.</p>"
+    return (f"<table><thead><tr><th>participant</th><th>runs</th><th>calls</th><th>errors</th><th>where</th>{head}"
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            "<p class='muted'>Figures only: prompts and answers stay with each participant.</p>")
+
+
+def _room_groups_table(board: Any) -> str:
+    if not board.groups:
+        return "<p class='muted'>No run said where it ran (region and AZ come from the config and $WORKSHOP_AZ).</p>"
+    paths = board.paths
+    head = "".join(f"<th>{_e(_label(p))}</th>" for p in paths)
+    rows = []
+    for g in board.groups:
+        cells = "".join(f"<td>{_ms(g.overhead_ms.get(p), 2)}</td>" for p in paths)
+        rows.append(f"<tr><td>{_e(g.label)}</td><td>{g.participants}</td>{cells}</tr>")
+    return (f"<table><thead><tr><th>region · AZ</th><th>participants</th>{head}</tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            "<p class='muted'>Median overhead (ms) over each group's participants.</p>")
+
+
+def render_room_report(board: Any, answer: Any, specs: dict[str, dict[str, Any]] | None = None, *,
+                       generated_at: datetime | None = None) -> str:
+    """The room's report (a ``room.Board``, its ``room.room_answer`` and the charts of
+    ``room_charts.room_specs``) as one self-contained HTML document, like a run's."""
+    from workshop.room_charts import ROOM_CHARTS, room_specs
+    from workshop.stats import interval_note
+
+    specs = room_specs(board) if specs is None else specs
+    when = (generated_at or board.generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
+    figures = []
+    for name, (title, caption) in ROOM_CHARTS.items():
+        spec = specs.get(name)
+        if spec is None:
+            continue
+        figures.append(f"<figure>{_svg(spec)}<figcaption><b>{_e(title)}.</b> {_e(caption)}"
+                       + (" Sandbox: modelled, not measured on AWS." if board.sandbox else "")
+                       + "</figcaption></figure>")
+    sandbox = ("<p class='sandbox'>Sandbox runs: every latency here is modelled, not measured on AWS.</p>"
+               if board.sandbox else "")
+    caveats = "".join(f"<p class='muted'>Note: {_e(c)}.</p>" for c in answer.caveats if not c.startswith("sandbox"))
+    n = len({who for pair in board.pooled.differences.values() for who in pair})
+    title = f"Bedrock access paths — the room, {', '.join(_label(p) for p in board.paths) or 'no path yet'}"
+    method = [
+        ("pooled", f"{board.runs_pooled} finished run(s) of {n} participant(s): {board.filter.describe()}"),
+        ("still running", f"{board.runs_running} run(s), not in these figures until they finish"),
+        ("blocking", "paths are compared within each participant's runs first, then across participants"),
+        ("intervals", interval_note(board.pooled.pairs) if board.pooled.pairs else "–"),
+        ("store", board.store),
+    ]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title><style>{_STYLE}</style></head>
+<body>
+<header>
+<p class="kicker">{_e(title)} · {len(board.participants)} participant(s) · {_e(when)}</p>
+<h1>{_e(answer.headline)}</h1>
+{sandbox}
+</header>
+{caveats}
+<h2>The answer in numbers</h2>
+{_pairs_table(answer)}
+<p class="muted">{_e(interval_note(board.pooled.pairs)) + '.' if board.pooled.pairs else ''}</p>
+<h2>Charts</h2>
+<div class="grid">{''.join(figures)}</div>
+<h2>Per path</h2>
+{_room_paths_table(board)}
+<h2>By region and Availability Zone</h2>
+{_room_groups_table(board)}
+<h2>Participants</h2>
+{_room_participants_table(board)}
+<h2>How these figures were made</h2>
+<dl>{''.join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in method)}</dl>
+<footer><p class="muted">Generated {_e(when)} by the Bedrock access-path workshop console {_e(__version__)}.
+Overhead is the client's time minus Bedrock's own (its invocation-latency figure): network, TLS, signing and
+the SDK.</p></footer>
+</body></html>
+"""
+
+
+def write_room_report(path: str | Path, board: Any, answer: Any) -> Path:
+    """Write :func:`render_room_report` to ``path`` (UTF-8); returns the path."""
+    target = Path(path)
+    target.write_text(render_room_report(board, answer), encoding="utf-8")
+    return target

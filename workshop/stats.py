@@ -443,6 +443,12 @@ def interval_note(pairs: Sequence[Pairwise]) -> str:
     """One line saying how the verdicts' intervals were drawn (for the CLI and the page)."""
     k = max((p.comparisons for p in pairs), default=1)
     level = f"{(pairs[0].confidence if pairs else CONFIDENCE) * 100:.0f}%"
+    if pairs and pairs[0].method == "participants":  # the room's pooled comparison (workshop/room.py)
+        return (
+            f"{level} intervals hold for all {k} pair{'s' if k != 1 else ''} together and stay valid however "
+            "often the board is refreshed: each participant's own difference of medians, combined across "
+            "participants (one participant, one vote; sign-test confidence sequence, docs/room.md)"
+        )
     if pairs and pairs[0].method == "sequential":
         return (
             f"{level} intervals hold for all {k} pair{'s' if k != 1 else ''} together and stay valid however "

@@ -12,6 +12,13 @@ WAL mode with ``synchronous=NORMAL`` a commit is an append to the WAL file witho
 it survives the process being killed (the OS has the bytes), only a power cut may lose the
 last few, which is the right trade for a benchmark that commits thousands of rows.
 
+A room's PostgreSQL can go away mid-run (a restart, a failover, the network): writes then
+wait for it (``OUTAGE_S``, retrying with back-off) and go through when it is back, so the
+samples measured meanwhile are written late, not lost. If it stays away longer, the run is
+closed ``incomplete`` with a note saying how many measured samples were not stored and when
+they were measured: what the store reported as written is there, and the gap is labelled.
+Every row says whose it is (``participant``: runs, samples, invocation log).
+
 Schema changes are migrations: plain functions, applied in order when the store opens and
 recorded in ``schema_migrations`` (one row per applied function), so an older database
 file or server upgrades itself.
@@ -22,10 +29,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,8 +56,16 @@ if TYPE_CHECKING:  # pandas and numpy are imported where samples are read, not w
     import numpy as np
     import pandas as pd
 
+log = logging.getLogger(__name__)
+
 STORE_URL_ENV = "WORKSHOP_STORE_URL"
 DB_FILENAME = "workshop.db"
+PG_POOL_SIZE = 4
+PG_CONNECTIONS_PER_PROCESS = 4
+"""PostgreSQL connections kept per process, and the most it opens under load (docs/room.md)."""
+OUTAGE_S = 300.0
+"""How long a write to a shared (PostgreSQL) store waits for the database to come back after
+the connection was lost: a server restart or a failover takes seconds to a minute."""
 
 RUN_STATUSES: tuple[str, ...] = ("running", "complete", "cancelled", "incomplete", "failed")
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "jsonl")
@@ -74,6 +91,27 @@ _SECRET_KEY_NAMES = frozenset({
     "bearertoken", "apikey", "xapikey", "accesskey", "accesskeyid", "awsaccesskeyid", "credential",
     "credentials", "fernet", "fernetkey", "secretkeyfernet", "privatekey", "authorization",
 })
+
+
+class _Everyone:
+    """``visible_to`` default: no participant filter."""
+
+    def __repr__(self) -> str:
+        return "EVERYONE"
+
+
+EVERYONE: Any = _Everyone()
+
+
+def visible_clause(column: Any, participant: str | None) -> Any:
+    """Rows ``participant`` may see: their own when they have a name; when they have none
+    (an unnamed id, or None) the rows nobody named — a laptop's own history from before
+    names, or from sessions that never gave one. Never another named participant's."""
+    from workshop.participants import UNNAMED_PREFIXES, is_named
+
+    if is_named(participant):
+        return column == participant
+    return sa.or_(column.is_(None), *(column.like(f"{prefix}%") for prefix in UNNAMED_PREFIXES))
 
 
 def default_url() -> str:
@@ -142,6 +180,10 @@ runs = sa.Table(
     sa.Column("label", sa.String(200)),
     sa.Column("notes", sa.Text()),
     sa.Column("owner", sa.String(300)),
+    sa.Column("participant", sa.String(200)),
+    sa.Column("region", sa.String(64)),
+    sa.Column("az", sa.String(64)),
+    sa.Index("ix_runs_participant", "participant", "created_at"),
 )
 
 samples = sa.Table(
@@ -175,6 +217,7 @@ samples = sa.Table(
     sa.Column("request_bytes", sa.Integer()),
     sa.Column("response_bytes", sa.Integer()),
     sa.Column("modelled_network_ms", sa.Float()),
+    sa.Column("participant", sa.String(200)),
     sa.Index("ix_samples_run_seq", "run_id", "seq", unique=True),
 )
 
@@ -199,9 +242,27 @@ invocation_log = sa.Table(
     sa.Column("operation", sa.String(64)),
     sa.Column("request_id", sa.String(100)),
     sa.Column("record", sa.JSON(), nullable=False),
+    sa.Column("error_code", sa.String(100)),
+    sa.Column("entry_id", sa.String(36)),
     sa.Index("ix_invocation_log_participant_ts", "participant", "timestamp"),
     sa.Index("ix_invocation_log_path", "path"),
     sa.Index("ix_invocation_log_model", "model_id"),
+    sa.Index("ux_invocation_log_entry", "entry_id", unique=True),
+)
+
+run_path_stats = sa.Table(
+    "run_path_stats",
+    metadata,
+    sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("path", sa.String(64), primary_key=True),
+    sa.Column("participant", sa.String(200)),
+    sa.Column("n", sa.Integer(), nullable=False),
+    sa.Column("errors", sa.Integer(), nullable=False),
+    sa.Column("retried", sa.Integer(), nullable=False),
+    sa.Column("overhead_p50", sa.Float()),
+    sa.Column("client_p50", sa.Float()),
+    sa.Column("server_p50", sa.Float()),
+    sa.Column("computed_at", UTCDateTime(), nullable=False),
 )
 
 
@@ -336,6 +397,57 @@ def m005_sample_bytes_and_first_byte(conn: Connection) -> None:
         conn.exec_driver_sql(ddl)
 
 
+@migration
+def m006_participants(conn: Connection) -> None:
+    # The room (issue 15): every run, sample and invocation-log record says whose it is;
+    # runs say where they ran (region from the config, AZ when the lab says) for the board's
+    # breakdown. The log gets its error code as a column (the board counts errors without
+    # reading JSON) and a client-made entry id, so a write retried after a lost connection
+    # cannot be counted twice.
+    for ddl in (
+        "ALTER TABLE runs ADD COLUMN participant VARCHAR(200)",
+        "ALTER TABLE runs ADD COLUMN region VARCHAR(64)",
+        "ALTER TABLE runs ADD COLUMN az VARCHAR(64)",
+        "ALTER TABLE samples ADD COLUMN participant VARCHAR(200)",
+        "ALTER TABLE invocation_log ADD COLUMN error_code VARCHAR(100)",
+        "ALTER TABLE invocation_log ADD COLUMN entry_id VARCHAR(36)",
+        "CREATE INDEX ix_runs_participant ON runs (participant, created_at)",
+        "CREATE UNIQUE INDEX ux_invocation_log_entry ON invocation_log (entry_id)",
+    ):
+        conn.exec_driver_sql(ddl)
+    # Older rows: the error code and the region were already there, inside the JSON.
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("UPDATE invocation_log SET error_code = json_extract(record, '$.errorCode')")
+        conn.exec_driver_sql("UPDATE runs SET region = json_extract(settings, '$.region')")
+    else:
+        conn.exec_driver_sql("UPDATE invocation_log SET error_code = record->>'errorCode'")
+        conn.exec_driver_sql("UPDATE runs SET region = settings->>'region'")
+
+
+@migration
+def m007_run_path_stats(conn: Connection) -> None:
+    # Per finished run and path, the figures the room pools (measured samples, medians):
+    # taken once from the run's kept analysis, so the board's refresh reads a row per run
+    # and path instead of every sample (workshop/room.py).
+    md = sa.MetaData()
+    sa.Table("runs", md, sa.Column("id", sa.String(36), primary_key=True))
+    sa.Table(
+        "run_path_stats",
+        md,
+        sa.Column("run_id", sa.String(36), sa.ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+        sa.Column("path", sa.String(64), primary_key=True),
+        sa.Column("participant", sa.String(200)),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.Column("errors", sa.Integer(), nullable=False),
+        sa.Column("retried", sa.Integer(), nullable=False),
+        sa.Column("overhead_p50", sa.Float()),
+        sa.Column("client_p50", sa.Float()),
+        sa.Column("server_p50", sa.Float()),
+        sa.Column("computed_at", UTCDateTime(), nullable=False),
+    )
+    md.tables["run_path_stats"].create(conn)
+
+
 # --------------------------------------------------------------------------------------
 
 
@@ -358,6 +470,9 @@ class RunInfo:
     sample_count: int = 0  # measured samples (warm-up excluded)
     error_count: int = 0
     owner: str | None = field(default=None, repr=False)
+    participant: str | None = None
+    region: str | None = None
+    az: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict (datetimes as ISO 8601 UTC)."""
@@ -402,6 +517,12 @@ def _json_safe(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str, allow_nan=False))
 
 
+def _reason(exc: BaseException) -> str:
+    """The first line of a driver error (what went wrong; drivers never print the password)."""
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _finite(value: float | None) -> float | None:
     if value is None:
         return None
@@ -422,6 +543,12 @@ class Store:
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._sample_conn: Any = None  # SQLite: held DBAPI connection for add_sample
         self._write_engine = engine.execution_options(sqlite_begin="BEGIN IMMEDIATE")
+        self.outage_s = OUTAGE_S
+        """How long a write waits for a shared database that went away (see :meth:`_write`)."""
+        self._state_lock = threading.Lock()
+        self._run_participants: dict[str, str | None] = {}
+        self._unstored: dict[str, list[Any]] = {}  # run id -> [count, first, last] given up on
+        self._outage_since: float | None = None
 
     # ---------------------------------------------------------------- opening
 
@@ -460,6 +587,8 @@ class Store:
         at once do not both create it.
         """
         applied: list[str] = []
+        if upto is None and self._up_to_date():
+            return applied  # the usual case: fifty consoles of a room open without queueing for the lock
         with self._write_engine.begin() as conn:
             if not self.is_sqlite:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(7157462)"))
@@ -473,6 +602,17 @@ class Store:
                 if name == upto:
                     break
         return applied
+
+    def _up_to_date(self) -> bool:
+        """True when every migration is recorded already (read without taking the lock)."""
+        try:
+            with self.engine.connect() as conn:
+                if not sa.inspect(conn).has_table("schema_migrations"):
+                    return False
+                done = set(conn.execute(sa.select(schema_migrations.c.name)).scalars())
+        except SQLAlchemyError:
+            return False
+        return all(name in done for name, _ in MIGRATIONS)
 
     def applied_migrations(self) -> list[str]:
         """Names recorded in schema_migrations, in the order they were applied."""
@@ -494,6 +634,60 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _write(self, work: Callable[[Connection], Any], *, what: str) -> Any:
+        """Run ``work(conn)`` in one committed transaction; on PostgreSQL, ride out a lost
+        connection.
+
+        A server restart, a failover or a dropped network connection raises a disconnect
+        error; the write is then retried (backing off to one attempt a second) until it
+        commits or ``outage_s`` has passed, after which StoreError says what could not be
+        written. The caller blocks meanwhile: the comparison engine's writer keeps the
+        samples measured in the meantime queued (nothing is reported before its commit),
+        and writes them when the database is back. Writes that a retry could apply twice
+        are idempotent (samples by run and seq, log records by entry id).
+        """
+        if self.is_sqlite:
+            with self._writing() as conn:
+                return work(conn)
+        deadline: float | None = None
+        delay = 0.05
+        while True:
+            try:
+                with self._write_engine.begin() as conn:
+                    out = work(conn)
+            except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + self.outage_s
+                    with self._state_lock:
+                        if self._outage_since is None:
+                            self._outage_since = now
+                            log.warning("the store at %s is unreachable; writes wait up to %.0f s for it (%s)",
+                                        self.url, self.outage_s, _reason(exc))
+                if now >= deadline:
+                    raise StoreError(
+                        f"cannot write {what} to {self.url}: the database was unreachable for "
+                        f"{self.outage_s:.0f} s ({_reason(exc)})",
+                        field="StoreURL",
+                        fix="check the database server is running and reachable; the run keeps every sample "
+                        "written before, and says how many were not",
+                    ) from exc
+                time.sleep(min(delay, max(0.0, deadline - now)))
+                delay = min(delay * 2, 1.0)
+                continue
+            with self._state_lock:
+                if self._outage_since is not None:
+                    log.warning("the store at %s is back after %.1f s", self.url,
+                                time.monotonic() - self._outage_since)
+                    self._outage_since = None
+            return out
+
+    @property
+    def unreachable_since(self) -> float | None:
+        """``time.monotonic()`` when writes began waiting for the database (None: no outage)."""
+        with self._state_lock:
+            return self._outage_since
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
@@ -517,29 +711,40 @@ class Store:
         label: str | None = None,
         notes: str | None = None,
         run_id: str | None = None,
+        participant: str | None = None,
+        az: str | None = None,
     ) -> str:
         """Record a new run in status ``running``; return its id (a UUID string, or
-        ``run_id`` when the caller chose it, as the console does for a runner process)."""
+        ``run_id`` when the caller chose it, as the console does for a runner process).
+
+        ``participant`` (a name or an unnamed id) is kept with the run and every sample of
+        it; the region is the settings' ``region``, ``az`` the instance's AZ when known."""
         run_id = run_id or str(uuid.uuid4())
         now = _now()
-        with self._writing() as conn:
-            conn.execute(
-                runs.insert().values(
-                    id=run_id,
-                    created_at=now,
-                    started_at=now,
-                    status="running",
-                    settings=_json_safe(_scrub(dict(settings))),
-                    paths=list(paths),
-                    model_id=model_id,
-                    api=api,
-                    sandbox=bool(sandbox),
-                    label=label,
-                    notes=notes,
-                    owner=_owner(),
-                )
-            )
+        clean = _json_safe(_scrub(dict(settings)))
+        region = clean.get("region") if isinstance(clean.get("region"), str) else None
+        values = {
+            "id": run_id, "created_at": now, "started_at": now, "status": "running", "settings": clean,
+            "paths": list(paths), "model_id": model_id, "api": api, "sandbox": bool(sandbox), "label": label,
+            "notes": notes, "owner": _owner(),
+        }
+        # Columns of m006 only when set: a store opened without migrating (tests of upgrades) still takes runs.
+        values.update({k: v for k, v in (("participant", participant), ("region", region), ("az", az)) if v})
+        self._write(lambda conn: conn.execute(runs.insert().values(**values)), what=f"run {run_id[:8]}")
+        with self._state_lock:
+            self._run_participants[run_id] = participant
         return run_id
+
+    def _participant_of(self, run_id: str) -> str | None:
+        """The run's participant, for its samples (remembered from create_run, else read once)."""
+        with self._state_lock:
+            if run_id in self._run_participants:
+                return self._run_participants[run_id]
+        with self.engine.connect() as conn:
+            who = conn.execute(sa.select(runs.c.participant).where(runs.c.id == run_id)).scalar()
+        with self._state_lock:
+            self._run_participants[run_id] = who
+        return who
 
     def add_sample(
         self,
@@ -569,9 +774,12 @@ class Store:
         """
         if not items:
             return
+        who = self._participant_of(run_id)
         rows = [
             _sample_row(run_id, result, seq, warmup, cold, keep_text) for result, seq, warmup, cold in items
         ]
+        for row in rows:
+            row["participant"] = who
         if self.is_sqlite:
             params = [
                 tuple(_sqlite_datetime(r[n]) if n == "started_at" else r[n] for n in _SAMPLE_INSERT_COLUMNS)
@@ -579,8 +787,27 @@ class Store:
             ]
             self._sqlite_insert(_SQLITE_INSERT_SAMPLE, params, what="samples")
             return
-        with self._writing() as conn:
-            conn.execute(_INSERT_SAMPLE, rows)
+        try:
+            # ON CONFLICT: a retry after a commit whose answer was lost must not fail on its own rows.
+            self._write(lambda conn: conn.execute(_PG_INSERT_SAMPLE, rows), what=f"{len(rows)} sample(s)")
+        except StoreError:
+            self._note_unstored(run_id, items)
+            raise
+
+    def _note_unstored(self, run_id: str, items: Sequence[tuple[InvocationResult, int, bool, bool]]) -> None:
+        """Remember measured samples the store gave up on, so the run says so when it closes."""
+        stamps = [r.started_at for r, *_ in items if r.started_at is not None]
+        with self._state_lock:
+            entry = self._unstored.setdefault(run_id, [0, None, None])
+            entry[0] += len(items)
+            if stamps:
+                entry[1] = min([t for t in (entry[1], *stamps) if t is not None])
+                entry[2] = max([t for t in (entry[2], *stamps) if t is not None])
+
+    def unstored(self, run_id: str) -> int:
+        """How many of the run's samples this store could not write (a lost database)."""
+        with self._state_lock:
+            return int(self._unstored.get(run_id, [0])[0])
 
     def _sqlite_insert(self, sql: str, params: list[tuple[Any, ...]], *, what: str) -> None:
         """Run INSERTs in one IMMEDIATE transaction on the held connection.
@@ -623,12 +850,25 @@ class Store:
                 field="status",
                 fix="use one of " + ", ".join(s for s in RUN_STATUSES if s != "running"),
             )
+        with self._state_lock:
+            lost = self._unstored.get(run_id)
+        if lost:
+            # Some measured samples never reached the database: the run is incomplete, and
+            # says how many and from when, instead of leaving a silent gap.
+            count, first, last = lost
+            when = f" (measured {first:%H:%M:%S}–{last:%H:%M:%S} UTC)" if first and last else ""
+            status = "incomplete"
+            gap = f"{count} measured sample(s) were not stored: the database was unreachable{when}"
+            notes = f"{gap}\n{notes}" if notes else gap
         values: dict[str, Any] = {"status": status, "ended_at": _now()}
-        with self._writing() as conn:
+
+        def close(conn: Connection) -> None:
             if notes:
                 before = conn.execute(sa.select(runs.c.notes).where(runs.c.id == run_id)).scalar()
                 values["notes"] = f"{before}\n{notes}" if before else notes
             conn.execute(runs.update().where(runs.c.id == run_id).values(**values))
+
+        self._write(close, what=f"the end of run {run_id[:8]}")
 
     def mark_stale_runs(self, *, stale_after: timedelta = timedelta(hours=1)) -> list[str]:
         """Relabel runs left ``running`` by a process that died as ``incomplete``.
@@ -664,16 +904,22 @@ class Store:
                 if latest < cutoff:
                     stale.append(run_id)
         if stale:
+            note = ("closed as incomplete: the process running it stopped without closing it; "
+                    "every sample it stored is kept")
             with self._writing() as conn:
                 conn.execute(
                     runs.update()
                     .where(runs.c.id.in_(stale), runs.c.status == "running")
-                    .values(status="incomplete", ended_at=_now())
+                    .values(status="incomplete", ended_at=_now(),
+                            notes=sa.case((runs.c.notes.is_(None), note), else_=runs.c.notes + "\n" + note))
                 )
         return stale
 
-    def list_runs(self, *, limit: int | None = None) -> list[RunInfo]:
-        """Every run, newest first, with its measured-sample and error counts."""
+    def list_runs(self, *, limit: int | None = None, visible_to: Any = EVERYONE) -> list[RunInfo]:
+        """Every run, newest first, with its measured-sample and error counts.
+
+        ``visible_to`` (a participant name or unnamed id) keeps the runs that participant may
+        open (:func:`visible_clause`); the default lists everyone's (the board, tests)."""
         counts = (
             sa.select(
                 samples.c.run_id,
@@ -689,6 +935,8 @@ class Store:
             .outerjoin(counts, counts.c.run_id == runs.c.id)
             .order_by(runs.c.created_at.desc(), runs.c.id)
         )
+        if visible_to is not EVERYONE:
+            query = query.where(visible_clause(runs.c.participant, visible_to))
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as conn:
@@ -799,10 +1047,28 @@ class Store:
             ).scalar_one()
         return row.payload if int(total) == row.sample_count else None
 
+    def save_path_stats(self, run_id: str, participant: str | None, figures: Sequence[dict[str, Any]]) -> None:
+        """Keep a finished run's per-path figures for the room (``workshop.room``): one row per
+        path with ``path``, ``n``, ``errors``, ``retried``, ``overhead_p50``, ``client_p50``,
+        ``server_p50``. Replaces earlier rows of the run (derived data: any console may write it)."""
+        now = _now()
+        rows = [{**f, "run_id": run_id, "participant": participant, "computed_at": now} for f in figures]
+
+        def keep(conn: Connection) -> None:
+            conn.execute(run_path_stats.delete().where(run_path_stats.c.run_id == run_id))
+            if rows:
+                conn.execute(run_path_stats.insert(), rows)
+
+        try:
+            self._write(keep, what=f"the room figures of run {run_id[:8]}")
+        except SQLAlchemyError as exc:  # the run was deleted meanwhile (foreign key), or a twin wrote first
+            log.info("room figures of run %s not kept: %s", run_id[:8], _reason(exc))
+
     def delete_run(self, run_id: str) -> None:
         """Remove a run and its samples (unknown ids are ignored)."""
         with self._writing() as conn:
             conn.execute(samples.delete().where(samples.c.run_id == run_id))
+            conn.execute(run_path_stats.delete().where(run_path_stats.c.run_id == run_id))
             conn.execute(run_analyses.delete().where(run_analyses.c.run_id == run_id))
             conn.execute(runs.delete().where(runs.c.id == run_id))
 
@@ -834,6 +1100,9 @@ class Store:
     def add_invocation_log(self, record: dict[str, Any], *, participant: str, path: str) -> None:
         """Keep one ModelInvocationLog record (see workshop/invocation_log.py)."""
         stamp = _parse_time(record.get("timestamp")) or _now()
+        error_code = record.get("errorCode")
+        error_code = str(error_code)[:100] if error_code else None
+        entry_id = str(uuid.uuid4())
         if self.is_sqlite:  # every invocation lands here: same fast path as add_sample
             params = (
                 _sqlite_datetime(stamp),
@@ -843,21 +1112,18 @@ class Store:
                 record.get("operation"),
                 record.get("requestId"),
                 json.dumps(record, default=str),
+                error_code,
+                entry_id,
             )
             self._sqlite_insert(_SQLITE_INSERT_LOG, [params], what="an invocation log record")
             return
-        with self._writing() as conn:
-            conn.execute(
-                invocation_log.insert().values(
-                    timestamp=stamp,
-                    participant=participant,
-                    path=path,
-                    model_id=record.get("modelId"),
-                    operation=record.get("operation"),
-                    request_id=record.get("requestId"),
-                    record=_json_safe(record),
-                )
-            )
+        values = {
+            "timestamp": stamp, "participant": participant, "path": path, "model_id": record.get("modelId"),
+            "operation": record.get("operation"), "request_id": record.get("requestId"),
+            "record": _json_safe(record), "error_code": error_code, "entry_id": entry_id,
+        }
+        # ON CONFLICT: a retry after a commit whose answer was lost must not log the call twice.
+        self._write(lambda conn: conn.execute(_PG_INSERT_LOG, values), what="an invocation log record")
 
     def invocation_log(
         self,
@@ -868,10 +1134,16 @@ class Store:
         operation: str | None = None,
         since: datetime | None = None,
         limit: int = 1000,
+        visible_to: Any = EVERYONE,
     ) -> list[dict[str, Any]]:
-        """Logged invocations, newest first, filtered by any of the given fields."""
+        """Logged invocations, newest first, filtered by any of the given fields.
+
+        ``visible_to`` keeps the records that participant may read (the log holds prompts:
+        a participant reads their own, see :func:`visible_clause`)."""
         t = invocation_log
         query = sa.select(t)
+        if visible_to is not EVERYONE:
+            query = query.where(visible_clause(t.c.participant, visible_to))
         for column, value in (
             (t.c.participant, participant),
             (t.c.path, path),
@@ -934,8 +1206,17 @@ def _sample_row(
 
 
 # Compiled once: building an insert per sample is measurable at thousands per second.
-_INSERT_SAMPLE = samples.insert()
-_SAMPLE_INSERT_COLUMNS: tuple[str, ...] = SAMPLE_COLUMNS
+_SAMPLE_INSERT_COLUMNS: tuple[str, ...] = (*SAMPLE_COLUMNS, "participant")
+
+
+def _pg_inserts() -> tuple[Any, Any]:
+    from sqlalchemy.dialects.postgresql import insert
+
+    return (insert(samples).on_conflict_do_nothing(index_elements=["run_id", "seq"]),
+            insert(invocation_log).on_conflict_do_nothing(index_elements=["entry_id"]))
+
+
+_PG_INSERT_SAMPLE, _PG_INSERT_LOG = _pg_inserts()
 _SQLITE_INSERT_SAMPLE = (
     f"INSERT INTO samples ({', '.join(_SAMPLE_INSERT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _SAMPLE_INSERT_COLUMNS)})"
@@ -943,8 +1224,8 @@ _SQLITE_INSERT_SAMPLE = (
 
 
 _SQLITE_INSERT_LOG = (
-    "INSERT INTO invocation_log (timestamp, participant, path, model_id, operation, request_id, record) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "INSERT INTO invocation_log (timestamp, participant, path, model_id, operation, request_id, record, "
+    "error_code, entry_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -1011,6 +1292,9 @@ def _run_info(row: Any) -> RunInfo:
         sample_count=int(row["n"] or 0),
         error_count=int(row["errors"] or 0),
         owner=row["owner"],
+        participant=row["participant"],
+        region=row["region"],
+        az=row["az"],
     )
 
 
@@ -1061,15 +1345,36 @@ def _float_array(col: Sequence[Any]) -> np.ndarray:
         return pd.to_numeric(pd.Series(list(col), dtype=object), errors="coerce").to_numpy("float64")
 
 
-def _create_engine(url: str) -> Engine:
+def decrypt_url(url: str) -> sa.engine.URL:
+    """The store URL parsed, its secret parts decrypted.
+
+    The room's URL carries a database password, so it may be encrypted like the config's
+    other secrets: the whole URL as an ``enc:`` token, or only the password
+    (``postgresql+psycopg://room:enc:gAAAA...@db.example:5432/room``). Both are decrypted with
+    the config key (``$WORKSHOP_CONFIG_KEY`` or the key file); ``python -m workshop room
+    --encrypt-url URL`` makes the token. StoreError when the text is not a URL (never
+    repeating it: it may hold a password).
+    """
+    from workshop import secrets
+
+    if secrets.is_encrypted(url):
+        url = secrets.load_keyring().decrypt(url, field="StoreURL")
     try:
         parsed = sa.make_url(url)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: a port that is not a number
         raise StoreError(
-            f"{url!r} is not a database URL",
+            "the store URL is not a database URL",
             field="StoreURL",
             fix="use sqlite:////absolute/path/workshop.db or postgresql+psycopg://user:password@host:5432/dbname",
         ) from exc
+    if parsed.password is not None and secrets.is_encrypted(str(parsed.password)):
+        plain = secrets.load_keyring().decrypt(str(parsed.password), field="StoreURL password")
+        parsed = parsed.set(password=plain)
+    return parsed
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = decrypt_url(url)
     kwargs: dict[str, Any] = {"future": True}
     backend = parsed.get_backend_name()
     if backend == "sqlite":
@@ -1084,7 +1389,12 @@ def _create_engine(url: str) -> Engine:
         # Fail fast on an unreachable server instead of hanging a page for minutes.
         kwargs["connect_args"] = {"connect_timeout": 5}
         kwargs["pool_pre_ping"] = True
-        kwargs["pool_size"] = 10
+        # A room is 20-200 consoles on one server, each with a runner process: few connections
+        # each (a write holds one for a millisecond or two; threads queue for it), so the
+        # server's max_connections is about PG_CONNECTIONS_PER_PROCESS x 2 x participants.
+        kwargs["pool_size"] = PG_POOL_SIZE
+        kwargs["max_overflow"] = PG_CONNECTIONS_PER_PROCESS - PG_POOL_SIZE
+        kwargs["pool_timeout"] = 60
     else:
         raise StoreError(
             f"unsupported database {backend!r} in the store URL",

@@ -1,51 +1,24 @@
 """Fixtures for the compare/stats/store tests: a store on each engine, a no-delay workbench.
 
 Store tests run on SQLite always and on PostgreSQL when ``WORKSHOP_TEST_PG_URL`` names a
-server (``.ci/run`` starts one on loopback); each PostgreSQL test gets a fresh database.
+server (``.ci/run`` starts one on loopback; under ``$CI`` a missing one fails, see tests/pg.py);
+each PostgreSQL test gets a fresh database.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-PG_ENV = "WORKSHOP_TEST_PG_URL"
-PG_SKIP_REASON = f"PostgreSQL store tests need a server: set {PG_ENV} (.ci/run starts one)"
+from tests.pg import ENGINES, engine_url
 
 
-def _fresh_pg_database(server_url: str) -> Iterator[str]:
-    name = f"ws_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", id="sqlite"),
-        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
-    ]
-)
+@pytest.fixture(params=ENGINES)
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL for an empty store, once per engine."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    server = os.environ.get(PG_ENV)
-    if not server:
-        pytest.skip(PG_SKIP_REASON)
-    yield from _fresh_pg_database(server)
+    yield from engine_url(request.param, tmp_path)
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ PAGE_URLS: dict[str, str] = {
     "pages/5_Compare_paths.py": "Compare_paths",
     "pages/6_Diagnostics.py": "Diagnostics",
     "pages/7_History.py": "History",
+    "pages/8_Room.py": "Room",
 }
 
 
@@ -87,13 +88,15 @@ class ConsoleServer:
 
 
 def start_console(tmp: Path, *, deadline_s: float = STARTUP_DEADLINE_S, script: str = "app.py",
-                  cwd: Path = ROOT) -> ConsoleServer:
+                  cwd: Path = ROOT, extra_env: dict[str, str] | None = None) -> ConsoleServer:
     """Start the console on a free port and return once it answers its health check.
 
     ``script``/``cwd`` start another app the same way (bench/ui.py times a one-line app
-    next to the console, as the floor set by Streamlit's own frontend)."""
+    next to the console, as the floor set by Streamlit's own frontend); ``extra_env`` is set
+    after the isolation (a room's store URL, a lab's participant name)."""
     env = dict(os.environ)
     isolate_environment(env, tmp)
+    env.update(extra_env or {})
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
     env["PYTHONUNBUFFERED"] = "1"
     port = free_port()

@@ -18,6 +18,7 @@ PAGES = (
     ("Compare_paths", "5. Compare paths", "Start comparison"),
     ("Diagnostics", "6. Diagnostics", "Run diagnostics"),
     ("History", "7. History", "Invocation log"),
+    ("Room", "8. Room", "The room's comparison"),
 )
 
 
@@ -40,7 +41,7 @@ def test_deep_link_on_a_fresh_server_shows_the_whole_frame(fresh_console: str, b
     expect(sidebar.get_by_text("SANDBOX", exact=False).first).to_be_visible()
     expect(sidebar.get_by_text("modelled, not measured on AWS").first).to_be_visible()
     expect(sidebar.get_by_text("Paths compared")).to_be_visible()  # the checklist
-    for link in ("1. Home", "5. Compare paths", "6. Diagnostics", "7. History"):
+    for link in ("1. Home", "5. Compare paths", "6. Diagnostics", "7. History", "8. Room"):
         expect(sidebar.get_by_text(link, exact=True)).to_be_visible()
     expect(page.get_by_text(landmark).first).to_be_visible()
     expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -19,6 +19,7 @@ TITLES = {
     "pages/5_Compare_paths.py": "Compare",
     "pages/6_Diagnostics.py": "Diagnostics",
     "pages/7_History.py": "History",
+    "pages/8_Room.py": "Room",
 }
 PAGES = [p for p in PAGE_URLS if (ROOT / p).exists()]
 

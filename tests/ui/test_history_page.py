@@ -48,9 +48,12 @@ def store() -> Store:
         yield opened
 
 
-def open_history() -> AppTest:
-    """A fresh session on Home, then History (AppTest's switch_page needs one run first)."""
+def open_history(name: str | None = None) -> AppTest:
+    """A fresh session on Home, then History (AppTest's switch_page needs one run first);
+    ``name`` is typed into the participant field first."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    if name is not None:
+        at.session_state["participant.name"] = name
     at.run()
     at.switch_page(PAGE)
     at.run()
@@ -172,17 +175,29 @@ def test_invocation_log_is_listed_filtered_and_exported(store: Store) -> None:
             "input": {"inputContentType": "application/json", "inputTokenCount": 10},
             "output": {"outputContentType": "application/json", "outputTokenCount": 20},
         }, participant=participant, path=path)
-    at = open_history()
+    at = open_history("bob")
     log_table = at.dataframe[-1].value
-    assert len(log_table) == 3
+    assert log_table["participant"].tolist() == ["bob", "bob"]  # alice's record holds her prompt: not shown
     at.selectbox(key="w:log.path").set_value("nat").run()
-    assert len(at.dataframe[-1].value) == 2
-    at.selectbox(key="w:log.participant").set_value("bob").run()
     filtered = at.dataframe[-1].value
     assert filtered["request id"].tolist() == ["req-2"]
+    assert at.selectbox(key="w:log.participant").options == ["any", "bob"]
     assert "Export log as JSONL" in {b.label for b in at.get("download_button")}
     lines = log_jsonl(store.invocation_log(path="nat")).splitlines()
     assert [json.loads(line)["requestId"] for line in lines] == ["req-0", "req-2"]  # oldest first
+
+
+def test_an_unnamed_session_sees_no_named_participants_log(store: Store) -> None:
+    store.add_invocation_log({
+        "schemaType": "ModelInvocationLog", "schemaVersion": "1.0", "timestamp": "2026-01-01T00:00:00Z",
+        "accountId": "111122223333", "identity": {"arn": "arn:aws:iam::111122223333:user/workshop-participant"},
+        "region": "us-east-1", "requestId": "req-alice", "operation": "InvokeModel", "modelId": MODEL,
+        "input": {"inputContentType": "application/json", "inputBodyJson": {"prompt": "alice's secret plan"}},
+        "output": {"outputContentType": "application/json"},
+    }, participant="alice", path="nat")
+    at = open_history()
+    assert "No invocations logged yet" in texts(at)
+    assert "alice's secret plan" not in json.dumps([e.value for e in at.json])
 
 
 def test_a_run_is_drawn_from_its_kept_analysis_without_reading_its_samples(store: Store, monkeypatch) -> None:

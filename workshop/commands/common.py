@@ -26,3 +26,22 @@ def add_config_arguments(
     add_key_file_argument(p)
     if no_delay:
         p.add_argument("--no-delay", action="store_true", help="sandbox only: turn simulated latency off")
+
+
+PARTICIPANT_HELP = (
+    "your name in the room: stored with the run, its samples and the invocation log, and what the quota "
+    "counts (default $WORKSHOP_PARTICIPANT, which the lab sets; without either, calls are unnamed: cli:<login>)"
+)
+
+
+def add_participant_argument(p: argparse.ArgumentParser, help: str = PARTICIPANT_HELP) -> None:
+    """--participant NAME (see workshop.participants.resolve for the order and the lab's lock)."""
+    p.add_argument("--participant", metavar="NAME", help=help)
+
+
+def participant_of(args: argparse.Namespace) -> str:
+    """The participant a command acts as: ``--participant``, ``$WORKSHOP_PARTICIPANT``, else
+    the unnamed ``cli:<login>``. InputError for a bad name, or a name other than the lab's."""
+    from workshop import participants, quotas
+
+    return participants.resolve(getattr(args, "participant", None)) or quotas.participant_id("cli")

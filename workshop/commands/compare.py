@@ -30,7 +30,7 @@ SANDBOX_NOTE = "sandbox: figures are modelled, not measured on AWS"
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``compare`` command."""
     from workshop.answer_limit import COMPARE_MAX_TOKENS
-    from workshop.commands.common import add_config_arguments
+    from workshop.commands.common import add_config_arguments, add_participant_argument
     from workshop.compare import DEFAULT_CONCURRENCY
 
     p = subparsers.add_parser(
@@ -71,6 +71,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    "(default: the config's [cost] CallsPerMonth, else 1,000,000)")
     p.add_argument("--store", metavar="URL", help="results store URL (default $WORKSHOP_STORE_URL, the "
                    "config's StoreURL, then the local SQLite file)")
+    add_participant_argument(p)
     p.add_argument("--out", metavar="FILE", help="also write the run's samples to FILE (.csv or .jsonl)")
     p.add_argument("--report", metavar="FILE", help="also write the stakeholder report to FILE (.html, "
                    "self-contained: charts inline, no external URL)")
@@ -101,8 +102,10 @@ def _check_output(value: str | None, flag: str, suffixes: tuple[str, ...]) -> Pa
 
 
 def run(args: argparse.Namespace) -> int:
+    from workshop.commands.common import participant_of
     from workshop.config import load_or_default
 
+    who = participant_of(args)  # a bad name: one line before anything starts
     config = load_or_default(args.config, args.key_file)
     # The sandbox's process boots while this one imports the store and boto3 below.
     sandbox = None
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
 
         sandbox = start_configured_sandbox(config, no_delay=True if args.no_delay else None)
     try:
-        return _run(args, config, sandbox)
+        return _run(args, config, sandbox, who)
     finally:
         if sandbox is not None:
             sandbox.stop()
@@ -153,7 +156,7 @@ def _settings(args: argparse.Namespace, config: Any) -> Any:
     )
 
 
-def _run(args: argparse.Namespace, config: Any, sandbox: Any) -> int:
+def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
     settings = _settings(args, config)
     out = _check_output(args.out, "--out", (".csv", ".jsonl"))
     report = _check_output(args.report, "--report", (".html", ".htm"))
@@ -178,7 +181,8 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any) -> int:
             for warning in getattr(config, "warnings", ()):
                 print(f"warning: {warning}", file=sys.stderr)
             bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
-            job = run_comparison(settings, workbench, store, on_progress=bar.update if bar else None)
+            job = run_comparison(settings, workbench, store, on_progress=bar.update if bar else None,
+                                 participant=who)
             if bar:
                 bar.close()
         if job.error is not None:

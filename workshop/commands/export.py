@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from workshop.commands.common import add_config_arguments
+from workshop.commands.common import add_config_arguments, add_participant_argument, participant_of
 from workshop.errors import InputError
 
 
@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="list stored comparison runs, or export one as CSV / JSONL",
         description="Export a stored comparison run: CSV (one row per sample, warm-up rows flagged) or "
         "JSONL (a run line with the settings, then one line per sample). No secret is ever stored, "
-        "so none is exported. RUN_ID may be a unique prefix.",
+        "so none is exported. RUN_ID may be a unique prefix. On a room's shared store you list and "
+        "export your own runs only (they hold your prompts); `python -m workshop room` shows the room's "
+        "pooled figures.",
     )
     p.add_argument("run_id", nargs="?", metavar="RUN_ID", help="the run to export (see --list)")
     p.add_argument(
@@ -33,17 +35,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="results store URL (default $WORKSHOP_STORE_URL, then the local SQLite file)",
     )
     add_config_arguments(p, config_help="read StoreURL from this config", no_delay=False)
+    add_participant_argument(p, help="whose runs (default $WORKSHOP_PARTICIPANT, else your unnamed runs)")
     p.set_defaults(handler=run)
 
 
-def resolve_run_id(store: object, text: str) -> str:
-    """The full id of the run ``text`` names (an id or a unique prefix)."""
-    runs = [r.id for r in store.list_runs() if r.id.startswith(text)]  # type: ignore[attr-defined]
+def resolve_run_id(store: object, text: str, *, participant: str | None = None) -> str:
+    """The full id of the run ``text`` names (an id or a unique prefix) among the runs
+    ``participant`` may open (all runs when None)."""
+    from workshop.store import EVERYONE
+
+    visible = EVERYONE if participant is None else participant
+    runs = [r.id for r in store.list_runs(visible_to=visible) if r.id.startswith(text)]  # type: ignore[attr-defined]
     if len(runs) == 1:
         return runs[0]
     if not runs:
+        # Someone else's run is "not found" too: whether it exists is not this participant's business.
         raise InputError(
-            f"no stored run {text!r}", field="RUN_ID", fix="list runs with `python -m workshop export --list`"
+            f"no stored run {text!r} of yours", field="RUN_ID",
+            fix="list your runs with `python -m workshop export --list`",
         )
     raise InputError(
         f"{text!r} matches {len(runs)} runs", field="RUN_ID", fix="give more characters of the id"
@@ -53,6 +62,7 @@ def resolve_run_id(store: object, text: str) -> str:
 def run(args: argparse.Namespace) -> int:
     from workshop.store import Store
 
+    who = participant_of(args)
     config_url = None
     if args.config:
         from workshop.config import load_config
@@ -65,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     with Store.open(args.store, config_url=config_url) as store:
         store.mark_stale_runs()
         if args.list:
-            runs = store.list_runs()
+            runs = store.list_runs(visible_to=who)
             if args.json:
                 print(json.dumps([r.to_dict() for r in runs], indent=2, default=str))
                 return 0
@@ -80,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
                     f"{','.join(r.paths)}  {r.model_id}  {r.api}  {where}{label}"
                 )
             return 0
-        run_id = resolve_run_id(store, args.run_id)
+        run_id = resolve_run_id(store, args.run_id, participant=who)
         out = Path(args.out) if args.out else None
         fmt = args.format or (
             out.suffix.lower().lstrip(".") if out and out.suffix.lower() in (".csv", ".jsonl") else "csv"

@@ -60,6 +60,7 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo(5, "pages/5_Compare_paths.py", "Compare paths", ":material/monitoring:"),
     PageInfo(6, "pages/6_Diagnostics.py", "Diagnostics", ":material/troubleshoot:"),
     PageInfo(7, "pages/7_History.py", "History", ":material/history:"),
+    PageInfo(8, "pages/8_Room.py", "Room", ":material/groups:"),
 )
 
 SANDBOX_LABEL = "modelled, not measured on AWS"
@@ -177,6 +178,14 @@ class Context:
         config = self.config
         return _open_workbench(config_fingerprint(chosen), config)
 
+    @property
+    def participant(self) -> str | None:
+        """The participant's name (the sidebar's field, or the lab's $WORKSHOP_PARTICIPANT);
+        None without one (calls are then unnamed: see workshop.ui.participant)."""
+        from workshop.ui.participant import current
+
+        return current()
+
     def models(self, path: str) -> Any:
         """The models ``path`` offers (``catalog.ModelList``; ``.notes`` says what is missing)."""
         return _list_models(config_fingerprint(state.get(state.CONFIG)), path, self.workbench())
@@ -232,6 +241,9 @@ def page(title: str, step: int, icon: str = ":material/explore:", *, heading: bo
     _record_finished_invoke()
     with st.sidebar:
         st.markdown("**Bedrock access-path workshop**")
+        from workshop.ui.participant import participant_field
+
+        participant_field(where="sidebar")
         ctx = Context(title=title, step=step, status=st.empty())
     ctx.refresh()
     _links(ctx)

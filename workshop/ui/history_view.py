@@ -47,11 +47,14 @@ LOG_FILTER_FIELDS: tuple[tuple[str, str], ...] = (
 
 def history_page(ctx: Context) -> None:
     """The History page body (the page file has already called the frame)."""
+    from workshop.ui.participant import current_or_unnamed
+
+    me = current_or_unnamed()  # a room's store holds everyone's runs: each participant sees their own
     try:
         store = open_store(ctx)
         # A run left "running" by a console that died is incomplete: say so instead of lying.
         store.mark_stale_runs()
-        runs = store.list_runs()
+        runs = store.list_runs(visible_to=me)
     except WorkshopError as err:
         st.error(str(err), icon=":material/warning:")
         return
@@ -67,7 +70,7 @@ def history_page(ctx: Context) -> None:
     with tab_two:
         _compare_two_section(ctx, store, runs)
     with tab_log:
-        _invocation_log_section(store)
+        _invocation_log_section(store, me)
 
 
 # ------------------------------------------------------------------------------ runs
@@ -88,11 +91,19 @@ def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
                 "errors": run.error_count,
                 "source": "sandbox (modelled)" if run.sandbox else "AWS",
                 "label": run.label or "",
+                "participant": _who(run.participant),
             }
             for run in runs
         ],
-        columns=["run", "created (UTC)", "status", "paths", "model", "api", "samples", "errors", "source", "label"],
+        columns=["run", "created (UTC)", "status", "paths", "model", "api", "samples", "errors", "source", "label",
+                 "participant"],
     )
+
+
+def _who(participant: str | None) -> str:
+    from workshop.participants import display
+
+    return display(participant)
 
 
 def _runs_section(ctx: Context, store: Store, runs: list[RunInfo]) -> None:
@@ -103,7 +114,7 @@ def _runs_section(ctx: Context, store: Store, runs: list[RunInfo]) -> None:
         return
     st.dataframe(runs_table(runs), hide_index=True)
     st.caption(f"{len(runs)} run(s) in `{store.url}`. Incomplete = the console stopped mid-run; "
-               "every sample taken before that is kept.")
+               "every sample taken before that is kept. Your runs only: the Room page shows the room's.")
 
     by_id = {run.id: run for run in runs}
     linked = st.query_params.get("run")  # ?run=<id>: a shareable link to one run
@@ -217,11 +228,14 @@ def log_jsonl(records: list[dict[str, Any]]) -> str:
     return to_jsonl(payload)
 
 
-def _invocation_log_section(store: Store) -> None:
+def _invocation_log_section(store: Store, me: str) -> None:
+    from workshop.participants import display
+
     st.subheader("Invocation log")
-    st.caption("Every invocation the console or CLI made, in Bedrock's ModelInvocationLog shape "
-               "(secrets redacted; bodies only when the config's LogBodies is on).")
-    everything = store.invocation_log(limit=5000)
+    st.caption("Every invocation you made from the console or CLI, in Bedrock's ModelInvocationLog shape "
+               f"(secrets redacted; bodies only when the config's LogBodies is on). Yours only ({display(me)}): "
+               "the log holds prompts.")
+    everything = store.invocation_log(limit=5000, visible_to=me)
     filters: dict[str, str] = dict(state.get(LOG_FILTERS))
     cols = st.columns(len(LOG_FILTER_FIELDS))
     for column, (name, label) in zip(cols, LOG_FILTER_FIELDS, strict=True):
@@ -234,7 +248,7 @@ def _invocation_log_section(store: Store) -> None:
                                          format_func=lambda v: PATH_LABELS.get(v, v) if v != ANY else "any")
     state.put(LOG_FILTERS, filters)
     chosen = {name: value for name, value in filters.items() if value != ANY}
-    records = store.invocation_log(limit=5000, **chosen) if chosen else everything
+    records = store.invocation_log(limit=5000, visible_to=me, **chosen) if chosen else everything
     if not records:
         st.info("No logged invocations match." if everything else
                 "No invocations logged yet: invoke a model on step 4.", icon=":material/info:")
