@@ -23,30 +23,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from workshop import families
 from workshop.errors import InputError, WorkshopError
 
-FAMILIES: tuple[str, ...] = (
-    "claude-messages",
-    "claude-text",
-    "titan-text",
-    "nova",
-    "llama",
-    "mistral",
-    "cohere-command-r",
-    "jamba",
-)
-"""Request/response families; each has a template ``prompts/<family>.json``."""
+FAMILIES: tuple[str, ...] = families.names()
+"""Request/response families (one module each in ``workshop/families/``); each has a template ``prompts/<family>.json``."""
 
-FAMILY_LABELS: dict[str, str] = {
-    "claude-messages": "Anthropic Claude (Messages API)",
-    "claude-text": "Anthropic Claude v2 (text completions, legacy)",
-    "titan-text": "Amazon Titan Text",
-    "nova": "Amazon Nova",
-    "llama": "Meta Llama 3 / 4",
-    "mistral": "Mistral AI",
-    "cohere-command-r": "Cohere Command R",
-    "jamba": "AI21 Jamba",
-}
+FAMILY_LABELS: dict[str, str] = {name: family.label for name, family in families.all_families().items()}
 
 PROFILE_PREFIXES: tuple[str, ...] = ("us-gov", "us", "eu", "apac", "jp", "au", "ca", "global")
 """Inference-profile geography prefixes (``us-gov`` first: it also starts with ``us``)."""
@@ -198,28 +181,8 @@ def validate_model_id(model_id: str) -> str:
 
 
 def _family_from_base(base: str) -> str | None:
-    provider, _, name = base.partition(".")
-    if provider == "anthropic":
-        if name.startswith(("claude-v2", "claude-instant")) or name in ("claude-v1",):
-            return "claude-text"
-        if name.startswith("claude-"):
-            return "claude-messages"
-        return None
-    if provider == "amazon":
-        if name.startswith("titan-text") or name.startswith("titan-tg1"):
-            return "titan-text"
-        if name.startswith("nova-") and not name.startswith(("nova-canvas", "nova-reel", "nova-sonic")):
-            return "nova"
-        return None
-    if provider == "meta":
-        return "llama" if name.startswith("llama") else None
-    if provider == "mistral":
-        return "mistral"
-    if provider == "cohere":
-        return "cohere-command-r" if name.startswith("command-r") else None
-    if provider == "ai21":
-        return "jamba" if name.startswith("jamba") else None
-    return None
+    family = families.for_model(base)
+    return family.name if family is not None else None
 
 
 def provider_of(model_id: str) -> str:
