@@ -481,10 +481,10 @@ class _Reader:
             return None
 
 
-def _parser() -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(interpolation=None, strict=False, default_section="\x00none")
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep key case (UseVPCe)
-    return parser
+def _parser() -> configparser.RawConfigParser:
+    from workshop.ini import new_parser
+
+    return new_parser()
 
 
 def _get(section: Mapping[str, str], key: str) -> str | None:
@@ -527,18 +527,9 @@ def load_config(path: str | Path, key_file: str | Path | None = None) -> Worksho
 
 def parse_config(text: str, source: str = "<config>", key_file: str | Path | None = None) -> WorkshopConfig:
     """Parse config text (either format). Syntax errors raise; bad values become problems."""
-    parser = _parser()
-    try:
-        parser.read_string(text, source=source)
-    except configparser.MissingSectionHeaderError as exc:
-        raise ConfigError(
-            f"line {exc.lineno}: a value outside any section",
-            source=source,
-            fix="start the file with a section header such as [default] or [workshop]",
-        ) from None
-    except configparser.Error as exc:
-        first = str(exc).splitlines()[0]
-        raise ConfigError(f"not a valid INI file: {first}", source=source) from None
+    from workshop.ini import parse_ini
+
+    parser = parse_ini(text, source=source)  # the one INI reader (secrets uses it too)
     sections = parser.sections()
     if not sections:
         raise ConfigError(
@@ -558,7 +549,7 @@ def parse_config(text: str, source: str = "<config>", key_file: str | Path | Non
     )
 
 
-def _parse_models(parser: configparser.ConfigParser, reader: _Reader) -> dict[str, str]:
+def _parse_models(parser: configparser.RawConfigParser, reader: _Reader) -> dict[str, str]:
     models: dict[str, str] = {}
     if not parser.has_section("models"):
         return models
@@ -646,7 +637,7 @@ def _check_path(
                        "set Profile to a profile in ~/.aws/config (SSO profiles work)", path=path.name)
 
 
-def _parse_legacy(parser: configparser.ConfigParser, reader: _Reader) -> WorkshopConfig:
+def _parse_legacy(parser: configparser.RawConfigParser, reader: _Reader) -> WorkshopConfig:
     """Map the original workshop's ``[default]`` onto paths and credential modes.
 
     ``nat`` (public endpoint) always exists; ``vpce`` when VPCEndpointURL is set. The
@@ -741,7 +732,7 @@ PATH_KEYS: tuple[str, ...] = (
 )
 
 
-def _parse_new(parser: configparser.ConfigParser, reader: _Reader) -> WorkshopConfig:
+def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> WorkshopConfig:
     ws = parser["workshop"] if parser.has_section("workshop") else {}
     region = _get(ws, "Region") or DEFAULT_REGION
     if not is_valid_region(region):

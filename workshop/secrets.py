@@ -17,7 +17,6 @@ from __future__ import annotations
 import base64
 import binascii
 import configparser
-import io
 import logging
 import os
 import re
@@ -30,7 +29,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from workshop import dirs
-from workshop.errors import ConfigError, InputError, SecretsError
+from workshop.errors import InputError, SecretsError
+from workshop.ini import parse_ini, render_ini
 
 __all__ = [
     "ENCRYPTED_FLAG",
@@ -83,10 +83,6 @@ SENSITIVE_KEYS: frozenset[str] = frozenset(
 
 _SENSITIVE_LOWER = frozenset(k.lower() for k in SENSITIVE_KEYS)
 
-# Sections configparser must not treat specially: the seed's "[default]" is an ordinary
-# section (configparser's magic one is "DEFAULT"), and we never want values of one section
-# leaking into the others, so the magic section gets a name no file can contain.
-_NO_DEFAULT_SECTION = "\x00no-default-section"
 
 log = logging.getLogger(__name__)
 
@@ -423,38 +419,6 @@ def import_legacy_text(text: str, keyring: Keyring, *, source: str = "input") ->
 
 
 # --------------------------------------------------------------------------- INI level
-
-
-def parse_ini(text: str, *, source: str = "config") -> configparser.RawConfigParser:
-    """Parse config text keeping key case, order and the seed's ``[default]`` section as is."""
-    parser = configparser.RawConfigParser(default_section=_NO_DEFAULT_SECTION, strict=True)
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep key case
-    try:
-        parser.read_string(text, source=source)
-    except configparser.MissingSectionHeaderError as exc:
-        raise ConfigError(f"line {exc.lineno}: no [section] header before the first key",
-                          source=source, fix="start the file with [default] or [workshop]") from None
-    except configparser.DuplicateSectionError as exc:
-        raise ConfigError(f"line {exc.lineno}: section [{exc.section}] appears twice",
-                          source=source, fix="merge the two sections") from None
-    except configparser.DuplicateOptionError as exc:
-        raise ConfigError(f"line {exc.lineno}: {exc.option} appears twice in [{exc.section}]",
-                          source=source, field=exc.option, fix="keep one of them") from None
-    except configparser.ParsingError as exc:
-        lines = ", ".join(str(n) for n, _ in exc.errors[:3])
-        raise ConfigError(f"line {lines}: not 'Key = value'", source=source,
-                          fix="write one Key = value per line under a [section]") from None
-    except configparser.Error as exc:
-        raise ConfigError(f"not a valid INI file ({type(exc).__name__})", source=source,
-                          fix="check the file's sections and Key = value lines") from None
-    return parser
-
-
-def render_ini(parser: configparser.RawConfigParser) -> str:
-    """The parser as INI text (``Key = value``), sections and keys in their original order."""
-    out = io.StringIO()
-    parser.write(out)
-    return out.getvalue().rstrip("\n") + "\n"
 
 
 def _items(parser: configparser.RawConfigParser) -> Iterator[tuple[str, str, str]]:
