@@ -615,26 +615,27 @@ def _check_path(
         section, key = where("role_arn")
         if not creds.role_arn:
             reader.problem(section, key, f"credential mode {creds.kind} needs a role ARN",
-                           f"set {key} to {ROLE_ARN_EXPECTED}", path=path.name)
+                           f"expected {ROLE_ARN_EXPECTED}", path=path.name)
         elif not is_valid_role_arn(creds.role_arn):
             reader.bad_value(section, key, creds.role_arn, ROLE_ARN_EXPECTED, path=path.name)
     if creds.kind == "access-keys":
         reader.problem(where("access_key")[0], where("access_key")[1],
                        "uses long-lived access keys from the config (discouraged)",
-                       "prefer an instance role, SSO (CredentialMode = profile) or AssumeRole from the default chain",
+                       "prefer an instance role, SSO (credential mode profile) or AssumeRole from the default chain",
                        path=path.name, severity="warning")
         for name in ("access_key", "secret_key"):
             value = getattr(creds, name)
             section, key = where(name)
             if not value:
-                reader.problem(section, key, "credential mode access-keys needs this key",
-                               f"set {key} (encrypted: enc:...)", path=path.name)
+                what = "an access key ID" if name == "access_key" else "a secret access key"
+                reader.problem(section, key, f"credential mode access-keys needs {what}",
+                               "give it; a saved config keeps it encrypted", path=path.name)
             elif name == "access_key" and not re.fullmatch(r"(AKIA|ASIA)[A-Z0-9]{16}", value):
                 reader.bad_value(section, key, value, "an access key id: AKIA + 16 capitals/digits", path=path.name)
     if creds.kind == "profile" and not creds.profile:
         section, key = where("profile")
         reader.problem(section, key, "credential mode profile needs a profile name",
-                       "set Profile to a profile in ~/.aws/config (SSO profiles work)", path=path.name)
+                       "name a profile from ~/.aws/config (SSO profiles work)", path=path.name)
 
 
 def _parse_legacy(parser: configparser.RawConfigParser, reader: _Reader) -> WorkshopConfig:

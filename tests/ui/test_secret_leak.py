@@ -49,7 +49,7 @@ def test_setup_never_shows_logs_or_saves_a_clear_secret(
     caplog.set_level(logging.DEBUG)
     at = goto(open_app(replace(fast_sandbox(), debug=True)), SETUP)
 
-    at.selectbox(key="w:setup:nat:kind").set_value("access-keys").run()
+    at.selectbox(key="w:setup:nat:mode").set_value("access-keys").run()
     at.text_input(key="w:setup:nat:role_arn").input(WORKSHOP_ROLE_ARN)
     at.text_input(key="w:setup:nat:access_key").input(ACCESS_KEY)
     at.text_input(key="w:setup:nat:secret_key").input(SECRET_KEY).run()
