@@ -106,7 +106,7 @@ def test_discard_changes_puts_the_config_in_use_back_into_the_form() -> None:
     click(at, "Discard changes")
     assert at.selectbox(key="w:setup:nat:mode").value == "instance"
     assert "Profile: credential mode profile needs a profile name" not in errors(at)
-    assert [b for b in at.button if b.label == "Discard changes"][0].disabled
+    assert next(b for b in at.button if b.label == "Discard changes").disabled
 
 
 def test_the_chosen_path_stays_shown_after_test_and_apply() -> None:
@@ -178,7 +178,7 @@ def test_loading_the_original_seed_config_marks_what_to_fix(tmp_path: Path) -> N
     assert "Endpoint URL:" in errors(at)
     assert "AWS" in "\n".join(m.value for m in at.sidebar.markdown)
     assert at.text_input(key="w:setup:region").value == "us-west-2"
-    assert not [b for b in at.button if b.label == "Use the built-in sandbox"][0].disabled
+    assert not next(b for b in at.button if b.label == "Use the built-in sandbox").disabled
 
 
 def test_uploading_the_original_encrypted_format_decrypts_it() -> None:
