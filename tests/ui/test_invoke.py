@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.ui.conftest import INVOKE, MODEL_PROMPT, fast_sandbox, finish_job, goto, open_app, pick_model, texts
+from tests.ui.conftest import (
+    INVOKE,
+    MODEL_PROMPT,
+    fast_sandbox,
+    finish_job,
+    goto,
+    open_app,
+    pick_model,
+    texts,
+)
 from workshop import APIS
 from workshop.ui.frame import DONE_MARK
 
