@@ -186,20 +186,23 @@ def show_timings(result: Any, *, obtained_credentials: bool, sandbox: bool) -> N
                        "before the clock starts: it is not part of Total.")
     else:
         credentials = ("cached", "Obtained by an earlier call on this path and reused: this call spent 0 ms on them.")
-    figures = [
-        ("Credentials", *credentials),
-        ("First byte", fmt_ms(result.ttfb_ms), _first_byte_help(result.api)),
-        ("First token", fmt_ms(result.ttft_ms) if streaming else "—",
-         "Streaming APIs only: when the first text arrived. A non-streaming answer arrives whole."),
-        ("Server time", fmt_ms(result.server_ms), "Bedrock's own figure (invocation latency); part of Total."),
-        ("Network overhead", fmt_ms(result.overhead_ms),
-         "Total minus server time: network, TLS, signing and the SDK; part of Total."),
-        ("Total", fmt_ms(result.client_ms),
-         "From sending the request to the last byte of the answer. Network overhead + server time = Total; "
-         "first byte and first token are moments inside it; credentials are not in it."),
+    # Two rows of three, so no figure is cut at 1280 px: first what adds up to Total, then the
+    # moments inside it and the credentials outside it.
+    rows = [
+        [("Network overhead", fmt_ms(result.overhead_ms),
+          "Total minus server time: network, TLS, signing and the SDK; part of Total."),
+         ("Server time", fmt_ms(result.server_ms), "Bedrock's own figure (invocation latency); part of Total."),
+         ("Total", fmt_ms(result.client_ms),
+          "From sending the request to the last byte of the answer. Network overhead + server time = Total; "
+          "first byte and first token are moments inside it; credentials are not in it.")],
+        [("First byte", fmt_ms(result.ttfb_ms), _first_byte_help(result.api)),
+         ("First token", fmt_ms(result.ttft_ms) if streaming else "—",
+          "Streaming APIs only: when the first text arrived. A non-streaming answer arrives whole."),
+         ("Credentials", *credentials)],
     ]
-    for col, (label, value, tip) in zip(st.columns(len(figures)), figures, strict=True):
-        col.metric(label, value, help=tip)
+    for row in rows:
+        for col, (label, value, tip) in zip(st.columns(len(row)), row, strict=True):
+            col.metric(label, value, help=tip)
     st.altair_chart(timing_chart(result), width="stretch")
     st.caption("The bar is Total: network + SDK overhead, then the server's time. "
                + ("Credentials were obtained before it started." if obtained_credentials else "Credentials were cached."))
