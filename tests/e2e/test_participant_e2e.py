@@ -11,8 +11,6 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS
-
 pytestmark = pytest.mark.e2e
 
 EMOJI_FONTS = ("Noto Color Emoji", "Twemoji", "Symbola", "Emoji")
