@@ -32,8 +32,10 @@ STREAM_INTERVAL_S = 0.1
 SANDBOX_ANSWER_NOTE = ("The sandbox runs no model: a question the workshop asks gets a short hand-written answer, "
                        "anything else a labelled placeholder of the modelled length.")
 
-PART_COLOURS = {"network + SDK overhead": "#ef6c00", "server (model) time": "#1565c0", "client total": "#9e9e9e"}
-MARK_COLOURS = {"first byte": "#6a1b9a", "first token": "#2e7d32"}
+# Streamlit's own named colours, so the caption's coloured words match the bar exactly.
+PART_COLOURS = {"network + SDK overhead": ("orange", "#ff8700"), "server (model) time": ("blue", "#1c83e1"),
+                "client total": ("gray", "#808495")}
+MARK_COLOURS = {"first byte": ("violet", "#803df5"), "first token": ("green", "#21c354")}
 
 
 # --------------------------------------------------------------------------- starting a call
@@ -148,10 +150,11 @@ def timing_chart(result: Any) -> Any:
     x_scale = alt.Scale(domain=[0, max(float(result.client_ms), 1.0)])
     y = alt.Y("call:N", title=None, axis=None)
     bar = alt.Chart(data).mark_bar(size=28).encode(
-        x=alt.X("sum(ms):Q", title="milliseconds (the bar is Total)", stack="zero", scale=x_scale),
+        x=alt.X("sum(ms):Q", title=None, stack="zero", scale=x_scale, axis=alt.Axis(format=",d")),
         y=y,
-        color=alt.Color("part:N", sort=names, title="inside Total", legend=alt.Legend(orient="bottom"),
-                        scale=alt.Scale(domain=names, range=[PART_COLOURS[n] for n in names])),
+        # No legend: the caption under the chart names the colours (a legend is cut off at some widths).
+        color=alt.Color("part:N", sort=names, legend=None,
+                        scale=alt.Scale(domain=names, range=[PART_COLOURS[n][1] for n in names])),
         order=alt.Order("order:Q"),
         tooltip=["part", alt.Tooltip("ms:Q", format=",.1f")],
     )
@@ -160,13 +163,24 @@ def timing_chart(result: Any) -> Any:
     if marks:
         labels = [m for m, _ in marks]
         moments = pd.DataFrame([{"call": "this call", "moment": m, "ms": v} for m, v in marks])
-        # Labels live in the legend, never above the bar, so nothing is clipped at any width.
         layers.append(alt.Chart(moments).mark_tick(thickness=3, size=44).encode(
             x=alt.X("ms:Q", scale=x_scale), y=y,
-            color=alt.Color("moment:N", title="moments", legend=alt.Legend(orient="bottom"),
-                            scale=alt.Scale(domain=labels, range=[MARK_COLOURS[m] for m in labels])),
+            color=alt.Color("moment:N", legend=None,
+                            scale=alt.Scale(domain=labels, range=[MARK_COLOURS[m][1] for m in labels])),
             tooltip=["moment", alt.Tooltip("ms:Q", format=",.1f")]))
-    return alt.layer(*layers).resolve_scale(color="independent").properties(height=110)
+    return alt.layer(*layers).resolve_scale(color="independent").properties(height=70)
+
+
+def timing_caption(result: Any, *, obtained_credentials: bool) -> str:
+    """What the bar's colours are, with the figures, so the chart needs no legend."""
+    parts = " + ".join(f":{PART_COLOURS[name][0]}[■ {name} {fmt_ms(ms)}]" for name, ms in timing_parts(result))
+    text = f"The bar is Total ({fmt_ms(result.client_ms)}) = {parts}."
+    marks = timing_marks(result)
+    if marks:
+        text += " Marks: " + ", ".join(f":{MARK_COLOURS[name][0]}[▮ {name} at {fmt_ms(ms)}]" for name, ms in marks) + "."
+    text += (" Credentials were obtained before the clock started." if obtained_credentials
+             else " Credentials were cached (0 ms).")
+    return text
 
 
 def _first_byte_help(api: str) -> str:
@@ -204,8 +218,7 @@ def show_timings(result: Any, *, obtained_credentials: bool, sandbox: bool) -> N
         for col, (label, value, tip) in zip(st.columns(len(row)), row, strict=True):
             col.metric(label, value, help=tip)
     st.altair_chart(timing_chart(result), width="stretch")
-    st.caption("The bar is Total: network + SDK overhead, then the server's time. "
-               + ("Credentials were obtained before it started." if obtained_credentials else "Credentials were cached."))
+    st.caption(timing_caption(result, obtained_credentials=obtained_credentials))
     show_sandbox_label(sandbox, "Timings")
 
 
