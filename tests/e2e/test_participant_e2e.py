@@ -6,6 +6,7 @@ browser has (Material icons or plain text; no emoji that a Debian Chromium would
 from __future__ import annotations
 
 import functools
+import json
 import shutil
 import subprocess
 
@@ -74,13 +75,25 @@ def test_streamed_text_arrives_in_several_visible_steps(console_server, page, ar
 
     page.set_viewport_size({"width": 1280, "height": 720})
     open_and_settle(page, f"{console_server.url}/Model_and_prompt", "View as code")
-    # Claude 2.1 is modelled at 40 tokens/s: its template answer streams for about two seconds.
+    # Claude 2.1 is modelled at 40 tokens/s, and the sandbox answers this question with a
+    # placeholder of 136 tokens: the answer streams for about three and a half seconds.
     page.get_by_test_id("stSelectbox").filter(has_text="Model").get_by_role("combobox").click()
     page.get_by_role("option", name="Claude 2.1").click()
+    expect(page.get_by_text("Valid claude-text request body.")).to_be_visible(timeout=30_000)
+    body = {"prompt": "\n\nHuman: Tell me a story about a lighthouse keeper\n\nAssistant:",
+            "max_tokens_to_sample": 300}
+    editor = page.get_by_role("textbox", name="Request body (JSON)")
+    editor.fill(json.dumps(body, indent=2))
+    editor.press("Control+Enter")
     expect(page.get_by_text("Valid claude-text request body.")).to_be_visible(timeout=30_000)
     page.get_by_role("link", name="Next: invoke it").click()
     expect(page.get_by_role("button", name="Invoke")).to_be_enabled(timeout=30_000)
     page.get_by_text("invoke-stream", exact=True).click()
+    # A first call opens the path's client and the results store; the second is the one watched
+    # (as in a workshop, where the first call of a session pays for what every later one reuses).
+    page.get_by_role("button", name="Invoke").click()
+    expect(page.get_by_text("Timing breakdown")).to_be_visible(timeout=60_000)
+    expect(page.get_by_role("button", name="Invoke")).to_be_enabled(timeout=30_000)
     # Every length the live answer shows, as the browser draws it (not as the server sends it).
     page.evaluate("""() => {
         window.__lengths = [];
@@ -92,9 +105,10 @@ def test_streamed_text_arrives_in_several_visible_steps(console_server, page, ar
         }).observe(document.body, {subtree: true, childList: true, characterData: true});
     }""")
     page.get_by_role("button", name="Invoke").click()
+    page.locator(".st-key-live_answer").wait_for(timeout=30_000)
     expect(page.get_by_text("Timing breakdown")).to_be_visible(timeout=60_000)
-    answer = page.get_by_text("The square root of 16 is 4.").first
-    expect(answer).to_be_visible()
+    expect(page.get_by_text("[Sandbox placeholder for anthropic.claude-v2:1").first).to_be_visible()
+    expect(page.get_by_text("sandbox answer").first).to_be_visible()
     lengths = page.evaluate("window.__lengths")
     # The placeholder line before the first token is short; the answer then grows chunk by chunk.
     growing = [n for n in lengths if n > len("waiting for the first token…")]

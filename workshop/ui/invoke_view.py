@@ -9,9 +9,6 @@ obtained them.
 
 from __future__ import annotations
 
-import logging
-import threading
-import weakref
 from typing import Any
 
 import streamlit as st
@@ -19,9 +16,7 @@ import streamlit as st
 from workshop import APIS, PATH_LABELS
 from workshop.ui import state
 from workshop.ui.runner import follow
-from workshop.ui.widgets import bind, bound_selectbox, fmt_ms, request_for, show_sandbox_label
-
-log = logging.getLogger(__name__)
+from workshop.ui.widgets import bind, bound_selectbox, fmt_ms, request_for, show_sandbox_label, warm_store
 
 OBTAINED_CREDENTIALS = state.register("invoke.obtained_credentials", lambda: False)
 """Whether the current step-4 call had to obtain its path's credentials (first call on the path)."""
@@ -85,29 +80,6 @@ def start_invoke(ctx: Any) -> None:
 
     state.put(state.LAST_RESULT, None)
     state.put(state.INVOKE_JOB, Job(work, name=f"invoke-{path}").start())
-
-
-_WARMED: weakref.WeakSet[Any] = weakref.WeakSet()
-
-
-def warm_store(workbench: Any) -> None:
-    """Open the workbench's results store in the background, once, while the participant reads.
-
-    Every call is recorded in the invocation log after the answer; opening the store the
-    first time (importing SQLAlchemy, migrating) takes a second or more, which would
-    otherwise keep a finished answer waiting behind a spinner.
-    """
-    if workbench in _WARMED:
-        return
-    _WARMED.add(workbench)
-
-    def open_store() -> None:
-        try:
-            workbench.store  # noqa: B018 - the property opens it
-        except Exception as err:  # reported when the first call is recorded; never here
-            log.debug("store not opened ahead of the first call: %s", err)
-
-    threading.Thread(target=open_store, name="warm-store", daemon=True).start()
 
 
 def cancel_invoke() -> None:

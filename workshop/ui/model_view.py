@@ -15,7 +15,7 @@ import streamlit as st
 
 from workshop import APIS, PATH_LABELS
 from workshop.ui import state
-from workshop.ui.widgets import bind, bound_selectbox, request_for
+from workshop.ui.widgets import bind, bound_selectbox, request_for, warm_store
 
 MODEL_PROVIDER = state.register("model_provider", lambda: None)
 """The provider whose models the picker lists (follows the chosen model)."""
@@ -171,6 +171,7 @@ def model_page(ctx: Any) -> None:
         models: Sequence[Any] = []
         with ctx.guard():
             models = ctx.models(state.get(state.PATH))
+            warm_store(ctx.workbench())  # the next step records every call in the store
         chosen = model_picker(ctx, models) if models else None
         if chosen is not None:
             for note in getattr(models, "notes", []):

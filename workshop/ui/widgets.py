@@ -8,6 +8,9 @@ from the canonical value before the widget is created, and copied back by ``on_c
 
 from __future__ import annotations
 
+import logging
+import threading
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,6 +18,8 @@ import streamlit as st
 
 from workshop.ui import state
 from workshop.ui.frame import SANDBOX_LABEL, sandbox_label  # noqa: F401  (re-exported)
+
+log = logging.getLogger(__name__)
 
 WIDGET_PREFIX = "w:"
 
@@ -92,3 +97,27 @@ def request_for(api: str) -> dict:
     family = state.get(state.BODY_FAMILY)
     body = parse_body(state.get(state.BODY_TEXT) or "", family, "invoke")
     return to_converse(body, family) if api.startswith("converse") else body
+
+
+_WARMED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def warm_store(workbench: Any) -> None:
+    """Open the workbench's results store in the background, once, while the participant reads.
+
+    Every call is recorded in the invocation log after the answer; opening the store the
+    first time (importing SQLAlchemy, migrating) takes a second or more, which would
+    otherwise keep a finished answer waiting behind a spinner (and, importing while an answer
+    streams, starve the redraws of the live text). Steps 3 and 4 call it.
+    """
+    if workbench in _WARMED:
+        return
+    _WARMED.add(workbench)
+
+    def open_store() -> None:
+        try:
+            workbench.store  # noqa: B018 - the property opens it
+        except Exception as err:  # reported when the first call is recorded; never here
+            log.debug("store not opened ahead of the first call: %s", err)
+
+    threading.Thread(target=open_store, name="warm-store", daemon=True).start()
