@@ -495,3 +495,19 @@ def prompt_marker(body: dict, *needles: str) -> bool:
     prompt = body.get("prompt")
     return isinstance(prompt, str) and all(n in prompt for n in needles)
 
+
+class BlockMessagesShape(Family):
+    """What Converse and Nova share: ``{"text"}`` block messages, Converse's response and stream events."""
+
+    def check(self, body: dict, problems: list[str]) -> None:
+        check_block_messages(body, problems)
+
+    def extract(self, response: dict) -> Extracted:
+        return extract_converse_like(response)
+
+    def chunk_text(self, chunk: dict) -> str:
+        delta = (chunk.get("contentBlockDelta") or {}).get("delta") or {}
+        return delta.get("text") or ""
+
+    def chunk_stop_reason(self, chunk: dict) -> str | None:
+        return (chunk.get("messageStop") or {}).get("stopReason")

@@ -10,13 +10,10 @@ from workshop.families.base import (
     POSITIVE,
     STRINGS,
     UNIT,
-    Extracted,
-    Family,
+    BlockMessagesShape,
     Nested,
     Rule,
     block_messages,
-    check_block_messages,
-    extract_converse_like,
     nonempty_list,
     positive_int,
     str_list,
@@ -27,7 +24,7 @@ NAME = "converse"
 CONFIG_KEYS = frozenset({"maxTokens", "temperature", "topP", "stopSequences"})
 
 
-class Converse(Family):
+class Converse(BlockMessagesShape):
     name = NAME
     label = "Converse (every model)"
     order = 75
@@ -48,19 +45,6 @@ class Converse(Family):
 
     def detect(self, body: dict) -> bool:
         return "inferenceConfig" in body or "additionalModelRequestFields" in body or block_messages(body)
-
-    def check(self, body: dict, problems: list[str]) -> None:
-        check_block_messages(body, problems)
-
-    def extract(self, r: dict) -> Extracted:
-        return extract_converse_like(r)
-
-    def chunk_text(self, chunk: dict) -> str:
-        delta = (chunk.get("contentBlockDelta") or {}).get("delta") or {}
-        return delta.get("text") or ""
-
-    def chunk_stop_reason(self, chunk: dict) -> str | None:
-        return (chunk.get("messageStop") or {}).get("stopReason")
 
     def to_converse(self, body: dict) -> dict:
         return dict(body)

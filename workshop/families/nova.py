@@ -6,16 +6,13 @@ from typing import Any, ClassVar
 
 from workshop.families.base import (
     POSITIVE,
+    BlockMessagesShape,
     Context,
-    Extracted,
-    Family,
     Nested,
     ParsedRequest,
     Rule,
     assemble,
-    check_block_messages,
     check_object,
-    extract_converse_like,
     inference,
     messages_text,
     nonempty_list,
@@ -31,7 +28,7 @@ CONFIG_KEYS = frozenset({"max_new_tokens", "maxTokens", "temperature", "top_p", 
 MESSAGES = 'a non-empty list of {"role", "content": [{"text": ...}]}'
 
 
-class Nova(Family):
+class Nova(BlockMessagesShape):
     name = "nova"
     label = "Amazon Nova"
     order = 70
@@ -58,19 +55,6 @@ class Nova(Family):
             return True
         config = body.get("inferenceConfig")
         return isinstance(config, dict) and bool({"max_new_tokens", "top_p", "top_k"} & set(config))
-
-    def check(self, body: dict, problems: list[str]) -> None:
-        check_block_messages(body, problems)
-
-    def extract(self, r: dict) -> Extracted:
-        return extract_converse_like(r)
-
-    def chunk_text(self, chunk: dict) -> str:
-        delta = (chunk.get("contentBlockDelta") or {}).get("delta") or {}
-        return delta.get("text") or ""
-
-    def chunk_stop_reason(self, chunk: dict) -> str | None:
-        return (chunk.get("messageStop") or {}).get("stopReason")
 
     def to_converse(self, b: dict) -> dict:
         cfg = b.get("inferenceConfig") or {}

@@ -122,7 +122,7 @@ class Keyring:
             f"the key from {self.source} does not match (the value was encrypted with another "
             "key, or altered)",
             field=field,
-            fix=f"use the key the file was encrypted with (--key-file FILE or ${KEY_ENV})",
+            fix=f"use the key the file was encrypted with (its key file, or ${KEY_ENV})",
         )
 
 
@@ -235,7 +235,7 @@ def load_keyring(key_file: str | Path | None = None, *, create: bool = False) ->
         raise SecretsError(
             "no config key found",
             fix=f"set ${KEY_ENV} to the key, or put it in a key file "
-            f"(--key-file FILE, default {path}, mode 600)",
+            f"(by default {path}, mode 600)",
         )
     if not path.is_file():
         raise SecretsError("key file is not a regular file", source=str(path),

@@ -549,7 +549,7 @@ def setup_page(ctx: Any) -> None:
     with st.container(border=True):
         _path_form(ctx, name)
         dirty = form_dirty(config)
-        test, apply, discard = st.columns([2, 2, 2])
+        test, apply, discard, _ = st.columns(4)  # side by side, not spread over the width
         test.button(f"Test {name}", key=f"test:{name}", on_click=test_path_action, args=(ctx, name),
                     icon=":material/network_check:",
                     help="Checks this path as the form has it (endpoint, then identity); applies nothing.")
