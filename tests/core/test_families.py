@@ -106,3 +106,17 @@ def test_the_family_claims_its_own_models_and_no_other_familys(name: str) -> Non
     ids = [m.base_model_id for m in catalog.builtin_models() if m.family == name]
     for base in ids:
         assert families.for_model(base) is _family(name)
+
+
+def test_a_family_the_latency_profile_does_not_list_is_modelled_with_its_own_timing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from workshop.sandbox.latency import LatencyModel, load_profile
+
+    profile = load_profile()
+    without = {**profile, "families": {k: v for k, v in profile["families"].items() if k != "jamba"}}
+    monkeypatch.setattr(type(families.get("jamba")), "sandbox_latency",
+                        {"ttft_median_ms": 500.0, "ttft_sigma": 0.0, "tokens_per_second": 42.0})
+    timing = LatencyModel(seed=1, profile=without).model_timing("jamba", "ai21.jamba-1-5-large-v1:0")
+    assert timing.tokens_per_second == 42.0
+    assert timing.ttft_ms == pytest.approx(500.0)

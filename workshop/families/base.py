@@ -411,6 +411,9 @@ class Family:
     known_keys: ClassVar[frozenset[str]] = frozenset()
     default_max_tokens: ClassVar[int] = 512
     """What the sandbox uses on Converse when ``inferenceConfig.maxTokens`` is absent."""
+    sandbox_latency: ClassVar[dict[str, float] | None] = None
+    """Modelled timing (``ttft_median_ms``, ``ttft_sigma``, ``tokens_per_second``) for a family
+    ``sandbox/latency.json`` does not list yet; the data file wins when it has one."""
     server_required: ClassVar[dict[str, str]] = {}
     server_optional: ClassVar[dict[str, str]] = {}
     """Bedrock's own schema for the body (key -> JSON type), checked by the sandbox."""
