@@ -60,7 +60,7 @@ def test_pages_1_to_4_and_6_use_only_material_icons_and_text_fonts(console_serve
         if link == "3. Model & prompt":
             expect(page.get_by_text("Valid claude-messages request body.")).to_be_visible(timeout=30_000)
         if link == "4. Invoke":  # the result has the most icons: answer badge, metrics, chart
-            page.get_by_role("button", name="Invoke").click()
+            page.get_by_role("button", name="Invoke", exact=True).click()
             expect(page.get_by_text("Timing breakdown")).to_be_visible(timeout=60_000)
         if link == "6. Diagnostics":
             page.get_by_role("button", name="Run diagnostics").click()
@@ -86,14 +86,14 @@ def test_streamed_text_arrives_in_several_visible_steps(console_server, page, ar
     editor.fill(json.dumps(body, indent=2))
     editor.press("Control+Enter")
     expect(page.get_by_text("Valid claude-text request body.")).to_be_visible(timeout=30_000)
-    page.get_by_role("link", name="Next: invoke it").click()
-    expect(page.get_by_role("button", name="Invoke")).to_be_enabled(timeout=30_000)
+    page.get_by_test_id("stSidebar").get_by_text("4. Invoke", exact=True).click()
+    expect(page.get_by_role("button", name="Invoke", exact=True)).to_be_enabled(timeout=30_000)
     page.get_by_text("invoke-stream", exact=True).click()
     # A first call opens the path's client and the results store; the second is the one watched
     # (as in a workshop, where the first call of a session pays for what every later one reuses).
-    page.get_by_role("button", name="Invoke").click()
+    page.get_by_role("button", name="Invoke", exact=True).click()
     expect(page.get_by_text("Timing breakdown")).to_be_visible(timeout=60_000)
-    expect(page.get_by_role("button", name="Invoke")).to_be_enabled(timeout=30_000)
+    expect(page.get_by_role("button", name="Invoke", exact=True)).to_be_enabled(timeout=30_000)
     # Every length the live answer shows, as the browser draws it (not as the server sends it).
     page.evaluate("""() => {
         window.__lengths = [];
@@ -104,7 +104,7 @@ def test_streamed_text_arrives_in_several_visible_steps(console_server, page, ar
             if (n !== null && seen[seen.length - 1] !== n) seen.push(n);
         }).observe(document.body, {subtree: true, childList: true, characterData: true});
     }""")
-    page.get_by_role("button", name="Invoke").click()
+    page.get_by_role("button", name="Invoke", exact=True).click()
     page.locator(".st-key-live_answer").wait_for(timeout=30_000)
     expect(page.get_by_text("Timing breakdown")).to_be_visible(timeout=60_000)
     expect(page.get_by_text("[Sandbox placeholder for anthropic.claude-v2:1").first).to_be_visible()

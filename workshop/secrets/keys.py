@@ -122,7 +122,8 @@ class Keyring:
             f"the key from {self.source} does not match (the value was encrypted with another "
             "key, or altered)",
             field=field,
-            fix=f"use the key the file was encrypted with (its key file, or ${KEY_ENV})",
+            fix=f"use the key the file was encrypted with: its key file (--key-file FILE on the command line, "
+            f"the Key file field in the console) or ${KEY_ENV}",
         )
 
 
@@ -235,7 +236,7 @@ def load_keyring(key_file: str | Path | None = None, *, create: bool = False) ->
         raise SecretsError(
             "no config key found",
             fix=f"set ${KEY_ENV} to the key, or put it in a key file "
-            f"(by default {path}, mode 600)",
+            f"(--key-file FILE on the command line, the Key file field in the console; by default {path}, mode 600)",
         )
     if not path.is_file():
         raise SecretsError("key file is not a regular file", source=str(path),
