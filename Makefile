@@ -5,7 +5,9 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test lint bench sandbox clean
+TOOLS  := $(VENV)/tools
+
+.PHONY: run test lint lab-check bench sandbox clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +22,16 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.runtime-installed
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# checkov (infra/ security checks) in its own venv: its pins conflict with the project's.
+$(TOOLS)/.installed: infra/requirements-tools.txt | $(PY)
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r infra/requirements-tools.txt
+	touch $@
+
+# `make run CONFIG=team.properties` starts every session on that config instead of the sandbox.
 run: $(VENV)/.runtime-installed
-	$(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+	$(if $(CONFIG),WORKSHOP_CONFIG=$(abspath $(CONFIG)),) $(PY) -m streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
 
 sandbox: $(VENV)/.runtime-installed
 	$(PY) -m workshop sandbox
@@ -29,9 +39,13 @@ sandbox: $(VENV)/.runtime-installed
 lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed $(TOOLS)/.installed
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+# The lab's templates alone: cfn-lint, checkov, policies, moto deployment, lab config.
+lab-check: $(VENV)/.dev-installed $(TOOLS)/.installed
+	$(PY) -m pytest tests/lab -q
 
 bench: $(VENV)/.dev-installed
 	$(PY) bench/overhead.py

@@ -3,5 +3,5 @@
 from workshop.ui.compare_view import compare_page
 from workshop.ui.frame import page
 
-ctx = page("Compare paths", step=5, icon="📊")
+ctx = page("Compare paths", step=5, icon=":material/monitoring:")
 compare_page(ctx)

@@ -3,5 +3,5 @@
 from workshop.ui.frame import page
 from workshop.ui.history_view import history_page
 
-ctx = page("History", step=7, icon="🗂️")
+ctx = page("History", step=7, icon=":material/history:")
 history_page(ctx)

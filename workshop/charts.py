@@ -25,11 +25,20 @@ if TYPE_CHECKING:
 
 SANDBOX_SUBTITLE = "sandbox: modelled, not measured on AWS"
 
-SPEC_VERSION = 1
+SPEC_VERSION = 2
 """Bump when the specs these builders produce change: kept specs of another version are
 rebuilt (``compare.ANALYSIS_VERSION`` includes it)."""
 
+PATH_COLORS: dict[str, str] = {"NAT": "#4c78a8", "PrivateLink": "#54a24b", "Cross-account": "#b279a2",
+                               "Proxy": "#9d755d"}
+"""One colour per path, the same in every chart (and never the colours of the time parts)."""
+EXTRA_COLORS: tuple[str, ...] = ("#eeca3b", "#ff9da6", "#bab0ac", "#439894", "#d67195")
+PART_COLORS: dict[str, str] = {"credentials": "#bab0ac", "network overhead": "#f58518", "server": "#72b7b2"}
+"""Where the time goes: grey, orange, teal — none of them a path's colour."""
+
 CHART_NAMES: tuple[str, ...] = ("ecdf", "overhead_box", "decomposition", "drift")
+WIDTH = 440  # the specs' own size: what exports and the report draw (the page stretches them)
+HEIGHT = 250
 """The four result charts, in the order the page draws them."""
 
 
@@ -39,8 +48,15 @@ def _alt() -> Any:
     return altair
 
 
-def _path_color() -> Any:
-    return _alt().Color("path_label:N", title="path", sort=None)
+def _path_scale(labels: Any) -> Any:
+    """A fixed colour per path label (known paths first), so NAT is blue in every chart."""
+    domain = list(dict.fromkeys(str(x) for x in labels))
+    extra = iter(EXTRA_COLORS * 4)
+    return _alt().Scale(domain=domain, range=[PATH_COLORS.get(x) or next(extra) for x in domain])
+
+
+def _path_color(data: pd.DataFrame, **kw: Any) -> Any:
+    return _alt().Color("path_label:N", title="path", sort=None, scale=_path_scale(data["path_label"]), **kw)
 
 
 def _labelled(df: pd.DataFrame) -> pd.DataFrame:
@@ -60,92 +76,138 @@ def ecdf_chart_of(data: pd.DataFrame, metric: str = "client_ms", *, sandbox: boo
     """ECDF chart of a ``stats.ecdf`` frame."""
     alt = _alt()
     label = stats.METRIC_LABELS.get(metric, metric)
+    data = _finite(_labelled(data), "value", "fraction")
     return (
-        alt.Chart(_labelled(data), title=_title(f"Distribution of {label} per path", sandbox))
+        alt.Chart(data, title=_title(f"Distribution of {label} per path", sandbox))
         .mark_line(interpolate="step-after")
         .encode(
-            x=alt.X("value:Q", title=f"{label} (ms)"),
+            x=alt.X("value:Q", title=f"{label} (ms)", scale=alt.Scale(zero=False)),
             y=alt.Y("fraction:Q", title="fraction of calls at or below", axis=alt.Axis(format="%")),
-            color=_path_color(),
+            color=_path_color(data, legend=alt.Legend(orient="bottom", labelLimit=0)),
             tooltip=[
                 "path_label:N",
                 alt.Tooltip("value:Q", format=".2f"),
                 alt.Tooltip("fraction:Q", format=".1%"),
             ],
         )
+        .properties(width=WIDTH, height=HEIGHT)
     )
 
 
 def box_chart_of(data: pd.DataFrame, metric: str = "overhead_ms", *, sandbox: bool = False) -> alt.LayerChart:
-    """Box plot of a ``stats.box_stats`` frame."""
+    """Box plot of a ``stats.box_stats`` frame, with each path's p99 marked.
+
+    The box and whiskers show the typical call; a dotted line runs on to the p99 tick, so
+    the slow tail the table reports is on the chart too. When the tail is more than ten
+    times the box's upper quartile the axis turns symmetric-log, so both stay readable.
+    """
     alt = _alt()
     label = stats.METRIC_LABELS.get(metric, metric)
+    data = _finite(_labelled(data), "q1", "median", "q3", "whisker_low", "whisker_high")
+    has_p99 = "p99" in data and data["p99"].notna().any()
+    wide = bool(has_p99 and (data["p99"] > 10 * data["q3"].clip(lower=1e-9)).any())
+    scale = alt.Scale(type="symlog", constant=1) if wide else alt.Scale(zero=False)
+    title = f"{label.capitalize()} per path (box: quartiles, whiskers: 1.5 IQR, tick: p99)"
+    if wide:
+        title += ", log scale"
     y = alt.Y("path_label:N", title=None, sort=None)
-    base = alt.Chart(
-        _labelled(data), title=_title(f"{label.capitalize()} per path (box: quartiles, whiskers: 1.5 IQR)", sandbox)
-    )
-    whiskers = base.mark_rule().encode(
-        y=y, x=alt.X("whisker_low:Q", title=f"{label} (ms)"), x2="whisker_high:Q"
-    )
+    base = alt.Chart(data, title=_title(title, sandbox))
+    x_title = f"{label} (ms)"
+    whiskers = base.mark_rule().encode(y=y, x=alt.X("whisker_low:Q", title=x_title, scale=scale), x2="whisker_high:Q")
     boxes = base.mark_bar(size=18).encode(
         y=y,
-        x="q1:Q",
+        x=alt.X("q1:Q", scale=scale),
         x2="q3:Q",
-        color=alt.Color("path_label:N", title="path", sort=None, legend=None),
+        color=_path_color(data, legend=None),
         tooltip=[
-            "path_label:N",
+            alt.Tooltip("path_label:N", title="path"),
             "count:Q",
             alt.Tooltip("q1:Q", format=".2f"),
             alt.Tooltip("median:Q", format=".2f"),
             alt.Tooltip("q3:Q", format=".2f"),
+            *([alt.Tooltip("p99:Q", format=".2f")] if has_p99 else []),
             "outliers:Q",
         ],
     )
-    medians = base.mark_tick(color="white", size=18, thickness=2).encode(y=y, x="median:Q")
-    return alt.layer(whiskers, boxes, medians)
+    medians = base.mark_tick(color="white", size=18, thickness=2).encode(y=y, x=alt.X("median:Q", scale=scale))
+    layers = [whiskers, boxes, medians]
+    if has_p99:
+        tail = base.mark_rule(strokeDash=[2, 3], color="#555").encode(
+            y=y, x=alt.X("whisker_high:Q", scale=scale), x2="p99:Q")
+        p99 = base.mark_tick(color="#222", size=14, thickness=2).encode(
+            y=y, x=alt.X("p99:Q", scale=scale), tooltip=[alt.Tooltip("p99:Q", format=".2f", title="p99 (ms)")])
+        text = base.mark_text(align="left", dx=6, dy=-9, fontSize=10, color="#222").encode(
+            y=y, x=alt.X("p99:Q", scale=scale), text=alt.Text("p99:Q", format=".1f"))
+        layers += [tail, p99, text]
+    return alt.layer(*layers).properties(width=WIDTH, height=max(90, 34 * data["path_label"].nunique()))
 
 
 def decomposition_chart_of(data: pd.DataFrame, *, sandbox: bool = False) -> alt.Chart:
-    """Stacked bars of a ``stats.decomposition`` frame."""
+    """Stacked bars of a ``stats.decomposition`` frame (one row of bars per call kind)."""
     alt = _alt()
+    parts = list(stats.DECOMPOSITION_COMPONENTS)
+    data = _finite(_labelled(data), "ms")
     return (
-        alt.Chart(_labelled(data), title=_title("Where the time goes (medians of each part)", sandbox))
+        alt.Chart(data, title=_title("Where the time goes (medians of each part)", sandbox))
         .mark_bar()
         .encode(
             y=alt.Y("path_label:N", title=None, sort=None),
             x=alt.X("sum(ms):Q", title="milliseconds", stack="zero"),
             color=alt.Color(
                 "component:N",
-                sort=list(stats.DECOMPOSITION_COMPONENTS),
+                sort=parts,
                 title="part",
+                scale=alt.Scale(domain=parts, range=[PART_COLORS[p] for p in parts]),
+                legend=alt.Legend(orient="bottom", labelLimit=0),
             ),
             order=alt.Order("order:Q"),
-            row=alt.Row("call:N", title=None, sort=["typical call", "first call"]),
-            tooltip=["path_label:N", "call:N", "component:N", alt.Tooltip("ms:Q", format=".2f")],
+            row=alt.Row("call:N", title=None, sort=["typical call", "first call"],
+                        header=alt.Header(labelAngle=0, labelAlign="left", labelLimit=0)),
+            tooltip=[alt.Tooltip("path_label:N", title="path"), "call:N", "component:N",
+                     alt.Tooltip("ms:Q", format=".2f")],
         )
+        .properties(width=WIDTH - 90, height=max(60, 24 * data["path_label"].nunique()))
     )
 
 
 def drift_chart_of(data: pd.DataFrame, metric: str = "client_ms", *, sandbox: bool = False) -> alt.Chart:
-    """Median-per-bucket lines of a ``stats.time_buckets`` frame."""
+    """Median-per-bucket lines of a ``stats.time_buckets`` frame, on a UTC clock (24 h)."""
     alt = _alt()
     label = stats.METRIC_LABELS.get(metric, metric)
+    data = _finite(_labelled(data), "p50")
     return (
-        alt.Chart(_labelled(data), title=_title(f"{label.capitalize()} over time (median per bucket)", sandbox))
+        alt.Chart(data, title=_title(f"{label.capitalize()} over time (median per bucket)", sandbox))
         .mark_line(point=True)
         .encode(
-            x=alt.X("bucket_start:T", title="time (UTC)"),
-            y=alt.Y("p50:Q", title=f"median {label} (ms)"),
-            color=_path_color(),
+            x=alt.X("bucket_start:T", title="time (UTC)", scale=alt.Scale(type="utc"),
+                    axis=alt.Axis(format="%H:%M:%S", labelAngle=0)),
+            y=alt.Y("p50:Q", title=f"median {label} (ms)", scale=alt.Scale(zero=False)),
+            color=_path_color(data, legend=alt.Legend(orient="bottom", labelLimit=0)),
             tooltip=[
-                "path_label:N",
-                "bucket_start:T",
+                alt.Tooltip("path_label:N", title="path"),
+                alt.Tooltip("utchoursminutesseconds(bucket_start):T", title="time (UTC)"),
                 "count:Q",
                 alt.Tooltip("p50:Q", format=".2f"),
                 alt.Tooltip("p90:Q", format=".2f"),
             ],
         )
+        .properties(width=WIDTH, height=HEIGHT)
     )
+
+
+def _finite(df: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """Only rows whose ``columns`` are finite numbers: a None or an infinity reaching a spec
+    makes Vega's scale extent infinite, and the whole chart draws empty."""
+    import numpy as np
+
+    if df.empty:
+        return df
+    keep = np.ones(len(df), dtype=bool)
+    for column in columns:
+        if column in df:
+            values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            keep &= np.isfinite(values)
+    return df[keep]
 
 
 # ----------------------------------------------------------------------------- from samples
@@ -189,14 +251,14 @@ def live_chart(recent: pd.DataFrame) -> alt.Chart:
     """Scatter of the last samples while a run is going (``Progress.recent`` as a frame:
     elapsed_s, client_ms, path)."""
     alt = _alt()
-    data = _labelled(recent)
+    data = _finite(_labelled(recent), "elapsed_s", "overhead_ms")
     return (
-        alt.Chart(data, title="Latest samples")
+        alt.Chart(data, title="Latest samples: network overhead")
         .mark_circle(size=28, opacity=0.7)
         .encode(
             x=alt.X("elapsed_s:Q", title="seconds since start"),
-            y=alt.Y("client_ms:Q", title="client latency (ms)"),
-            color=_path_color(),
+            y=alt.Y("overhead_ms:Q", title="overhead (ms)", scale=alt.Scale(type="symlog", constant=1)),
+            color=_path_color(data, legend=alt.Legend(orient="bottom", labelLimit=0)),
         )
     )
 
@@ -231,25 +293,40 @@ def vega_lite_specs(analysis: stats.Analysis, *, sandbox: bool = False) -> dict[
 # ----------------------------------------------------------------------------- exports
 
 
-def export(spec: dict[str, Any], fmt: str) -> bytes | str:
-    """A Vega-Lite spec as ``json`` (the spec, indented), ``html`` (a standalone page that
-    loads Vega from its CDN), ``svg`` or ``png`` (these two need vl-convert-python), built
-    the way Altair's ``Chart.save`` builds them."""
-    if fmt == "json":
-        return json.dumps(spec, indent=2)
-    if fmt not in ("html", "svg", "png"):
-        raise ValueError(f"unknown chart export format {fmt!r}")
-    alt = _alt()
-    from altair.utils.mimebundle import spec_to_mimebundle
+EXPORT_FORMATS: tuple[str, ...] = ("json", "svg", "png", "html")
 
-    bundle = spec_to_mimebundle(
-        spec=spec,
-        format=fmt,
-        mode="vega-lite",
-        vega_version=alt.VEGA_VERSION,
-        vegalite_version=alt.VEGALITE_VERSION,
-        vegaembed_version=alt.VEGAEMBED_VERSION,
-    )
+
+def export(spec: dict[str, Any], fmt: str, *, scale: float = 2.0) -> bytes | str:
+    """A Vega-Lite spec as ``json`` (the spec, indented), ``svg``, ``png`` (``scale`` x the
+    chart's size: sharp on a projector) or ``html`` (a page with Vega bundled inside: it draws
+    offline, in a workshop room with no internet). Rendered by vl-convert, which carries its
+    own Vega engine: nothing is fetched."""
+    if fmt == "json":
+        return json.dumps(spec, indent=2, allow_nan=False)
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown chart export format {fmt!r}")
+    import vl_convert as vlc
+
+    version = _vl_version(spec)
+    if fmt == "svg":
+        return vlc.vegalite_to_svg(spec, vl_version=version)
     if fmt == "png":
-        return bundle[0]["image/png"]
-    return bundle["image/svg+xml" if fmt == "svg" else "text/html"]
+        return vlc.vegalite_to_png(spec, vl_version=version, scale=scale)
+    return vlc.vegalite_to_html(spec, vl_version=version, bundle=True)
+
+
+def _vl_version(spec: dict[str, Any]) -> str | None:
+    """The Vega-Lite version a spec's ``$schema`` names, in vl-convert's spelling ("6.1")."""
+    import re
+
+    found = re.search(r"/v(\d+)\.(\d+)", str(spec.get("$schema", "")))
+    if not found:
+        return None
+    import vl_convert as vlc
+
+    wanted = f"{found.group(1)}.{found.group(2)}"
+    known = vlc.get_vegalite_versions()
+    if wanted in known:
+        return wanted
+    same_major = [v for v in known if v.split(".")[0] == found.group(1)]
+    return same_major[-1] if same_major else None

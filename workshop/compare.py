@@ -13,7 +13,13 @@ DESIGN.md, and where each lives here:
   millisecond), and nothing is reported before it is committed: a cancelled run keeps
   every sample, a killed one every sample it reported;
 * throttling is retried by botocore; the result's ``retries`` is stored, and statistics
-  leave retried samples out (see workshop/stats.py).
+  leave retried samples out (see workshop/stats.py);
+* an adaptive run (``precision_ms``) keeps sampling until every pairwise overhead interval
+  is narrower than the precision asked for, or its time is up; its intervals are
+  confidence sequences (workshop/sequential.py), valid however early it stops.
+
+Cancel stops taking calls at once and waits a moment (``CANCEL_GRACE_S``) for calls in
+flight; one still going then is abandoned, not stored: nothing is lost that was reported.
 
 :class:`ComparisonJob` runs in worker threads and never touches Streamlit: the console
 starts it from a callback and polls :meth:`ComparisonJob.snapshot` from a fragment; the
@@ -32,18 +38,30 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from workshop import APIS, charts, stats
+from workshop import APIS
 from workshop.errors import InputError, StoreError
 from workshop.results import InvocationResult
-from workshop.stats import RunningStats
+from workshop.sequential import PrecisionMonitor, PrecisionStatus, RunningStats
+
+if TYPE_CHECKING:
+    from workshop import stats
 
 log = logging.getLogger(__name__)
 
 SCHEDULES: tuple[str, ...] = ("round-robin", "shuffled")
 RECENT_SAMPLES = 200  # kept for the live chart
 MAX_BATCH = 500  # samples per group commit at most
+MAX_SAMPLES_PER_PATH = 100_000
+"""The most measured samples per path a run may ask for (an adaptive run's ceiling too)."""
+DEFAULT_PRECISION_TIME_S = 60.0
+"""An adaptive run without a time limit stops after this long."""
+CANCEL_GRACE_S = 0.5
+"""After a cancel, how long calls in flight may take to finish and be kept."""
+DEFAULT_CONCURRENCY = 8
+"""Calls in flight by default: fast, without moving overhead (bench/concurrency.py measures
+overhead at 1-16 calls in flight; docs/statistics.md quotes it)."""
 _STOP = object()
 
 InvokeFn = Callable[[str, str, dict[str, Any], str], InvocationResult]
@@ -97,6 +115,19 @@ class RunSettings:
     seed: int = 0
     keep_text: bool = False
     label: str | None = None
+    precision_ms: float | None = None
+    """Adaptive run: stop once every pairwise overhead interval's half-width is below this
+    (``samples`` is then the ceiling per path, ``time_limit_s`` defaults to 60 s)."""
+    max_tokens: int | None = None
+    """The short-answer limit applied to the body (workshop.answer_limit); None: the body's own."""
+    region: str | None = None
+    path_kinds: dict[str, str] = field(default_factory=dict, hash=False)
+    """Path name -> kind (nat, vpce, cross-account, ...): what the cost estimate prices."""
+    session_s: dict[str, int] = field(default_factory=dict, hash=False)
+    """Path name -> assumed-role session length (s), for paths that assume a role."""
+    shared_endpoints: list[dict[str, Any]] = field(default_factory=list, hash=False)
+    """Groups of paths that reach one endpoint (``diagnostics.shared_endpoints`` at the start:
+    ``{"paths": [...], "reason": "..."}``): the answer never calls them different."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
@@ -114,15 +145,26 @@ class RunSettings:
             raise InputError("no model id", field="model", fix="choose a model, e.g. amazon.nova-micro-v1:0")
         if self.api not in APIS:
             raise InputError(f"unknown API {self.api!r}", field="api", fix="one of: " + ", ".join(APIS))
-        _check_int("samples", self.samples, minimum=1, fix="at least 1 sample per path; 50+ for a p90")
+        _check_int("samples", self.samples, minimum=1, maximum=MAX_SAMPLES_PER_PATH,
+                   fix=f"1 to {MAX_SAMPLES_PER_PATH:,} samples per path; 50+ for a p90")
         _check_int("warmup", self.warmup, minimum=0, fix="0 or more warm-up calls per path")
         _check_int("concurrency", self.concurrency, minimum=1, fix="1 or more calls in flight", maximum=256)
         if not (
             isinstance(self.pause_ms, int | float) and math.isfinite(self.pause_ms) and self.pause_ms >= 0
         ):
             raise InputError(f"pause {self.pause_ms!r} ms", field="pause_ms", fix="0 or more milliseconds")
+        if self.precision_ms is not None:
+            if isinstance(self.precision_ms, bool) or not (
+                isinstance(self.precision_ms, int | float) and math.isfinite(self.precision_ms)
+                and self.precision_ms > 0
+            ):
+                raise InputError(f"precision {self.precision_ms!r} ms", field="precision_ms",
+                                 fix="a positive number of milliseconds, e.g. 0.5")
+            if self.time_limit_s is None:
+                object.__setattr__(self, "time_limit_s", DEFAULT_PRECISION_TIME_S)
         if self.time_limit_s is not None and not (
-            isinstance(self.time_limit_s, int | float) and self.time_limit_s > 0
+            isinstance(self.time_limit_s, int | float) and not isinstance(self.time_limit_s, bool)
+            and math.isfinite(self.time_limit_s) and self.time_limit_s > 0
         ):
             raise InputError(
                 f"time limit {self.time_limit_s!r} s",
@@ -138,8 +180,13 @@ class RunSettings:
 
     @property
     def total(self) -> int:
-        """Measured samples in the whole run."""
+        """Measured samples in the whole run (an adaptive run's ceiling)."""
         return self.samples * len(self.paths)
+
+    @property
+    def adaptive(self) -> bool:
+        """True when the run stops on precision rather than on a sample count."""
+        return self.precision_ms is not None
 
     @property
     def warmup_total(self) -> int:
@@ -149,7 +196,37 @@ class RunSettings:
         """JSON-safe settings as stored with the run (the body included; it holds no secret)."""
         data = asdict(self)
         data["paths"] = list(self.paths)
+        data["path_kinds"] = dict(self.path_kinds)
+        data["session_s"] = dict(self.session_s)
+        data["shared_endpoints"] = [dict(g) for g in self.shared_endpoints]
         return data
+
+
+def path_facts(config: Any, paths: Sequence[str], *, resolver: Any = None) -> dict[str, Any]:
+    """``region``, ``path_kinds``, ``session_s`` and ``shared_endpoints`` for RunSettings,
+    from a config (the last resolves the paths' endpoint names: the private-DNS trap)."""
+    kinds: dict[str, str] = {}
+    sessions: dict[str, int] = {}
+    for name in paths:
+        path = getattr(config, "paths", {}).get(name)
+        if path is None:
+            continue
+        kinds[name] = path.kind
+        creds = path.credentials
+        if creds.kind in ("assume-role", "access-keys"):
+            sessions[name] = int(creds.duration_seconds)
+    shared: list[dict[str, Any]] = []
+    if len(kinds) > 1:
+        from workshop import diagnostics
+
+        try:
+            groups = diagnostics.shared_endpoints(config, list(kinds), resolver=resolver)
+        except Exception as exc:  # a check that cannot run must not stop the run: say so in the log
+            log.warning("could not check whether paths share an endpoint: %s", exc)
+            groups = []
+        shared = [{"paths": list(g.paths), "reason": g.reason} for g in groups]
+    return {"region": getattr(config, "region", None), "path_kinds": kinds, "session_s": sessions,
+            "shared_endpoints": shared}
 
 
 def _check_int(name: str, value: Any, *, minimum: int, fix: str, maximum: int | None = None) -> None:
@@ -172,8 +249,9 @@ class Planned:
     cold: bool = False
 
 
-def schedule(settings: RunSettings) -> list[tuple[int, str]]:
-    """The measured calls in order, as ``(seq, path)``; seq continues after the warm-up.
+def iter_schedule(settings: RunSettings) -> Iterator[tuple[int, str]]:
+    """The measured calls in order, as ``(seq, path)``, made as they are taken (a run of
+    100,000 samples per path never holds its plan in memory); seq continues after warm-up.
 
     Round-robin: rounds of every path in the given order. Shuffled: rounds (blocks) of
     every path in a random order drawn from ``settings.seed``, so the same seed gives the
@@ -182,26 +260,33 @@ def schedule(settings: RunSettings) -> list[tuple[int, str]]:
     """
     rng = random.Random(settings.seed)
     order = list(settings.paths)
-    out: list[tuple[int, str]] = []
     seq = settings.warmup_total
     for _ in range(settings.samples):
         if settings.schedule == "shuffled":
             rng.shuffle(order)
         for path in order:
-            out.append((seq, path))
+            yield seq, path
             seq += 1
-    return out
+
+
+def schedule(settings: RunSettings) -> list[tuple[int, str]]:
+    """:func:`iter_schedule` as a list (for small runs and tests)."""
+    return list(iter_schedule(settings))
+
+
+def iter_warmup(settings: RunSettings) -> Iterator[Planned]:
+    """Warm-up rounds, the first one cold."""
+    seq = 0
+    for round_no in range(settings.warmup):
+        for path in settings.paths:
+            yield Planned(seq, path, warmup=True, cold=round_no == 0)
+            seq += 1
 
 
 def plan(settings: RunSettings) -> list[Planned]:
     """The whole run: warm-up rounds (the first round cold), then :func:`schedule`."""
-    calls: list[Planned] = []
-    seq = 0
-    for round_no in range(settings.warmup):
-        for path in settings.paths:
-            calls.append(Planned(seq, path, warmup=True, cold=round_no == 0))
-            seq += 1
-    calls.extend(Planned(s, p) for s, p in schedule(settings))
+    calls = list(iter_warmup(settings))
+    calls.extend(Planned(s, p) for s, p in iter_schedule(settings))
     return calls
 
 
@@ -238,10 +323,10 @@ class Progress:
     """A consistent picture of a running (or finished) job, safe to read from any thread."""
 
     run_id: str | None
-    phase: str  # "starting", "warm-up", "measuring", "stopping", "finished"
+    phase: str  # starting, warm-up, measuring, cancelling, analysing, finished
     status: str  # the run's status in the store: running, complete, cancelled, failed, ...
     done: int  # measured samples completed
-    total: int
+    total: int  # measured samples planned (an adaptive run's ceiling)
     warmup_done: int
     warmup_total: int
     errors: int
@@ -252,11 +337,20 @@ class Progress:
     recent: tuple[RecentSample, ...]
     error: str | None = None
     note: str | None = None
+    precision: PrecisionStatus | None = None  # adaptive runs: where the widest interval stands
+    time_limit_s: float | None = None
+    eta_s: float | None = None  # estimated seconds until the run ends (None: unknown)
 
     @property
     def fraction(self) -> float:
+        """How far along the run is, 0..1 (an adaptive run: towards its precision or its
+        time limit, whichever it will reach first)."""
+        if self.phase == "finished":
+            return 1.0
+        if self.eta_s is not None and self.elapsed_s > 0 and self.phase == "measuring":
+            return min(1.0, self.elapsed_s / (self.elapsed_s + self.eta_s))
         total = self.total + self.warmup_total
-        return (self.done + self.warmup_done) / total if total else 1.0
+        return min(1.0, (self.done + self.warmup_done) / total) if total else 1.0
 
     @property
     def finished(self) -> bool:
@@ -275,7 +369,7 @@ class Sample:
 
 
 class _Tracker:
-    """Mutable progress counters, updated by workers under one lock."""
+    """Mutable progress counters, updated by the writer thread under one lock."""
 
     def __init__(self, settings: RunSettings) -> None:
         self.lock = threading.Lock()
@@ -289,6 +383,8 @@ class _Tracker:
         self.overhead = {p: RunningStats() for p in settings.paths}
         self.recent: deque[RecentSample] = deque(maxlen=RECENT_SAMPLES)
         self.completions: deque[float] = deque(maxlen=512)
+        self.monitor = PrecisionMonitor(settings.paths, settings.precision_ms) if settings.adaptive else None
+        self.precision: PrecisionStatus | None = None
 
     def record(self, call: Planned, result: InvocationResult) -> None:
         now = time.perf_counter()
@@ -325,9 +421,19 @@ class _Tracker:
                 # Running medians use the same samples the final statistics use.
                 self.client[call.path].add(result.client_ms)
                 self.overhead[call.path].add(result.overhead_ms)
+                if self.monitor is not None:
+                    self.monitor.add(call.path, result.overhead_ms)
             if retried and not result.ok:
                 self.retried += 1
                 counts["retried"] += 1
+
+    def check_precision(self) -> PrecisionStatus | None:
+        """Recompute where the widest pairwise interval stands (after each committed batch)."""
+        if self.monitor is None:
+            return None
+        with self.lock:
+            self.precision = self.monitor.status()
+            return self.precision
 
     def rate(self, now: float) -> float:
         window = [t for t in self.completions if now - t <= 5.0]
@@ -345,11 +451,11 @@ class ComparisonJob:
     """One comparison run in background threads; cancel, snapshot and wait from any thread.
 
     ``start()`` checks the run's whole quota (QuotaError before anything is sent), records
-    the run (``run_id`` is set when it returns) and returns at once;
+    the run (``run_id`` is set when it returns; a caller may choose it) and returns at once;
     K worker threads then warm up and measure. ``invoke_fn(path, model_id, body, api)``
-    defaults to ``workbench.invoke``. ``on_sample`` is called (in the writer thread) after
-    each sample is committed (in the writer thread). An exception in a worker (a bug, a quota refusal, the store
-    going away) stops the run: ``error`` holds it and the run is marked ``failed``.
+    defaults to ``workbench.invoke``. ``on_sample`` is called in the writer thread after each
+    sample is committed. An exception in a worker (a bug, a quota refusal, the store going
+    away) stops the run: ``error`` holds it and the run is marked ``failed``.
     """
 
     def __init__(
@@ -362,6 +468,7 @@ class ComparisonJob:
         on_sample: Callable[[Sample], None] | None = None,
         participant: str | None = None,
         sandbox: bool | None = None,
+        run_id: str | None = None,
     ) -> None:
         self.settings = settings
         self.workbench = workbench
@@ -370,11 +477,14 @@ class ComparisonJob:
         self.participant = participant
         self.sandbox = bool(getattr(workbench, "is_sandbox", False)) if sandbox is None else sandbox
         self.invoke_fn: InvokeFn = invoke_fn or self._workbench_invoke
-        self.run_id: str | None = None
+        self.run_id: str | None = run_id
         self.error: BaseException | None = None
         self.status = "running"
         self.note: str | None = None
+        self.abandoned = 0
+        """Calls still in flight when a cancel's grace ran out: sent, never stored."""
         self._cancel = threading.Event()
+        self._precise = threading.Event()
         self._finished = threading.Event()
         self._phase = "starting"
         self._tracker = _Tracker(settings)
@@ -415,15 +525,20 @@ class ComparisonJob:
         if self.invoke_fn == self._workbench_invoke:
             self._check_quota()
         self.run_id = self.store.create_run(
-            s.to_dict(), paths=s.paths, model_id=s.model_id, api=s.api, sandbox=self.sandbox, label=s.label
+            s.to_dict(), paths=s.paths, model_id=s.model_id, api=s.api, sandbox=self.sandbox, label=s.label,
+            **({"run_id": self.run_id} if self.run_id else {}),
         )
         self._thread = threading.Thread(target=self._run, name=f"compare-{self.run_id[:8]}", daemon=True)
         self._thread.start()
         return self
 
     def cancel(self) -> None:
-        """Stop taking new calls; calls in flight finish and are kept. Returns at once."""
+        """Stop taking new calls; calls in flight get ``CANCEL_GRACE_S`` to finish and be kept.
+        Returns at once; the phase reads ``cancelling`` until the run is closed."""
         self._cancel.set()
+        with self._tracker.lock:
+            if self._phase not in ("finished", "analysing"):
+                self._phase = "cancelling"
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the run has finished (True) or ``timeout`` passed (False)."""
@@ -437,8 +552,15 @@ class ComparisonJob:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    @property
+    def done_measured(self) -> int:
+        """Measured samples committed so far (warm-up not counted)."""
+        with self._tracker.lock:
+            return self._tracker.done
+
     def snapshot(self) -> Progress:
-        """Counts, rates, running medians per path and the last samples; cheap, any thread."""
+        """Counts, rates, running medians per path, the precision reached and the last
+        samples; cheap, any thread."""
         t = self._tracker
         now = time.perf_counter()
         with t.lock:
@@ -453,6 +575,8 @@ class ComparisonJob:
                 )
                 for p, c in t.per_path.items()
             }
+            rate = t.rate(now)
+            elapsed = now - t.t0
             return Progress(
                 run_id=self.run_id,
                 phase=self._phase,
@@ -463,13 +587,34 @@ class ComparisonJob:
                 warmup_total=self.settings.warmup_total,
                 errors=t.errors,
                 retried=t.retried,
-                rate_per_s=t.rate(now),
-                elapsed_s=now - t.t0,
+                rate_per_s=rate,
+                elapsed_s=elapsed,
                 per_path=per_path,
                 recent=tuple(t.recent),
                 error=str(self.error) if self.error else None,
                 note=self.note,
+                precision=t.precision,
+                time_limit_s=self.settings.time_limit_s,
+                eta_s=self._eta(t, rate, elapsed),
             )
+
+    def _eta(self, t: _Tracker, rate: float, elapsed: float) -> float | None:
+        """Seconds left: by the precision's 1/sqrt(n) trend (adaptive), else by the samples
+        left at the current rate; never past the time limit."""
+        if self._phase != "measuring" or rate <= 0:
+            return None
+        left: float | None = None
+        paths = len(self.settings.paths)
+        if t.precision is not None and t.precision.needed_per_path is not None:
+            needed = min(t.precision.needed_per_path, self.settings.samples)
+            left = max(0, needed - t.precision.samples_per_path) * paths / rate
+        elif not self.settings.adaptive:
+            left = (self.settings.total - t.done) / rate
+        limit = self.settings.time_limit_s
+        if limit is not None:
+            to_limit = max(0.0, limit - elapsed)
+            left = to_limit if left is None else min(left, to_limit)
+        return left
 
     # ------------------------------------------------------------ work
 
@@ -479,10 +624,10 @@ class ComparisonJob:
         t.t0 = time.perf_counter()
         if s.time_limit_s is not None:
             self._deadline = t.t0 + s.time_limit_s
-        calls = plan(s)
-        cold = [c for c in calls if c.cold]
-        rest = [c for c in calls if not c.cold and c.warmup]
-        measured = [c for c in calls if not c.warmup]
+        warm = list(iter_warmup(s))  # paths x W: small
+        cold = [c for c in warm if c.cold]
+        rest = [c for c in warm if not c.cold]
+        measured = (Planned(seq, path) for seq, path in iter_schedule(s))
         writer = threading.Thread(target=self._write_loop, name="compare-writer", daemon=True)
         writer.start()
         try:
@@ -497,11 +642,11 @@ class ComparisonJob:
             self._work(iter(cold), workers=1)
             self._work(iter(rest), workers=s.concurrency)
             self._set_phase("measuring")
-            self._work(iter(measured), workers=s.concurrency)
+            self._work(measured, workers=s.concurrency)
         except BaseException as exc:  # a worker raised: keep what was taken, say why
             self._cancel_internal(exc)
         finally:
-            # Every completed call is queued by now; the writer commits the rest, then ends.
+            # Every call that completed is queued by now; the writer commits the rest, then ends.
             self._queue.put(_STOP)
             writer.join()
             self._finish()
@@ -538,18 +683,28 @@ class ComparisonJob:
                     self._tracker.record(call, result)
                     if self.on_sample is not None:
                         self.on_sample(Sample(call.seq, call.path, call.warmup, call.cold, result))
+                status = self._tracker.check_precision()
+                if status is not None and status.reached and not self._precise.is_set():
+                    self._precise.set()  # workers take no new call; those in flight are kept
             except BaseException as exc:
                 write_failed = True
                 self._cancel_internal(exc)
 
     def _stopping(self) -> bool:
-        if self._cancel.is_set() or self.error is not None:
+        if self._cancel.is_set() or self._precise.is_set() or self.error is not None:
             return True
         return self._deadline is not None and time.perf_counter() >= self._deadline
 
     def _work(self, calls: Iterator[Planned], *, workers: int) -> None:
+        """Run ``calls`` on ``workers`` threads until they are used up or the run stops.
+
+        The calling thread only waits: after a cancel it gives calls in flight
+        ``CANCEL_GRACE_S`` and then leaves them behind (their results are never queued), so
+        a cancel acts within a second however long a call takes.
+        """
         lock = threading.Lock()
         errors: list[BaseException] = []
+        abandon = threading.Event()
 
         def next_call() -> Planned | None:
             with lock:
@@ -570,22 +725,28 @@ class ComparisonJob:
                     call = next_call()
                     if call is None:
                         return
-                    self._one(call)
+                    self._one(call, abandon)
             except BaseException as exc:
                 errors.append(exc)
                 self._cancel_internal(exc)
 
-        if workers == 1:
-            worker()
-        else:
-            threads = [
-                threading.Thread(target=worker, name=f"compare-worker-{i}", daemon=True)
-                for i in range(workers)
-            ]
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
+        threads = [
+            threading.Thread(target=worker, name=f"compare-worker-{i}", daemon=True) for i in range(workers)
+        ]
+        for th in threads:
+            th.start()
+        while alive := [th for th in threads if th.is_alive()]:
+            if self._cancel.is_set():
+                grace_end = time.perf_counter() + CANCEL_GRACE_S
+                for th in alive:
+                    th.join(max(0.0, grace_end - time.perf_counter()))
+                stuck = sum(th.is_alive() for th in alive)
+                if stuck:
+                    abandon.set()
+                    with self._tracker.lock:
+                        self.abandoned += stuck
+                break
+            alive[0].join(0.05)  # a short wait, so a cancel is noticed within 50 ms
         if errors:
             raise errors[0]
 
@@ -593,15 +754,18 @@ class ComparisonJob:
         if self.error is None:
             self.error = exc
 
-    def _one(self, call: Planned) -> None:
+    def _one(self, call: Planned, abandon: threading.Event) -> None:
         s = self.settings
         result = self.invoke_fn(call.path, s.model_id, s.body, s.api)
+        if abandon.is_set():
+            return  # the run was closed without this call: it is not reported, so not stored
         # Handed to the writer thread: workers never wait on the database.
         self._queue.put((call, result))
 
     def _set_phase(self, phase: str) -> None:
         with self._tracker.lock:
-            self._phase = phase
+            if self._phase != "cancelling" or phase in ("analysing", "finished"):
+                self._phase = phase
 
     def _keep_analysis(self) -> None:
         """Analyse the finished run once, now, and keep it with the run: the console then
@@ -618,21 +782,38 @@ class ComparisonJob:
                         self.run_id[:8], exc_info=True)
         self.analysis_s = time.perf_counter() - t0
 
+    def _end_note(self) -> str | None:
+        """Why the run ended where it did, in a sentence (None: it simply ran to the end)."""
+        s, t = self.settings, self._tracker
+        per_path = min((c["done"] for c in t.per_path.values()), default=0)
+        if s.adaptive:
+            precision = t.precision
+            widest = f"±{precision.widest_ms:.2g} ms" if precision and math.isfinite(precision.widest_ms) else "unbounded"
+            if self._precise.is_set():
+                return f"stopped when every interval was within ±{s.precision_ms:g} ms, after {per_path} samples per path"
+            if per_path >= s.samples:
+                return (f"stopped at the {s.samples:,}-sample ceiling per path before ±{s.precision_ms:g} ms "
+                        f"(widest interval {widest})")
+            return (f"stopped by the {s.time_limit_s:g} s time limit after {per_path} samples per path, "
+                    f"before ±{s.precision_ms:g} ms (widest interval {widest})")
+        if t.done < s.total:
+            return f"stopped by the {s.time_limit_s:g} s time limit after {t.done} of {s.total} samples"
+        return None
+
     def _finish(self) -> None:
         t = self._tracker
+        note = None
         if self.error is not None:
             status = "failed"
-            self.note = f"stopped by an error: {self.error}"
+            note = f"stopped by an error: {self.error}"
         elif self._cancel.is_set():
             status = "cancelled"
-        elif t.done < self.settings.total:
-            status = "complete"
-            limit = self.settings.time_limit_s
-            self.note = (
-                f"stopped by the {limit:g} s time limit after {t.done} of {self.settings.total} samples"
-            )
+            if self.abandoned:
+                note = f"cancelled with {self.abandoned} call(s) still in flight; those were not stored"
         else:
             status = "complete"
+            note = self._end_note()
+        self.note = note
         try:
             if self.run_id is not None:
                 self.store.finish_run(self.run_id, status, notes=self.note)
@@ -686,8 +867,19 @@ def run_comparison(
 # A run's analysis, computed once and kept with the run
 
 
-ANALYSIS_VERSION = f"stats{stats.ANALYSIS_FORMAT}.charts{charts.SPEC_VERSION}"
-"""What a kept analysis was computed with; another version is computed again."""
+def analysis_version() -> str:
+    """What a kept analysis is computed with; a kept one of another version is computed again.
+    (Also ``ANALYSIS_VERSION``, computed on first use: stats and charts import pandas and
+    Altair, which a run must not wait for before its first call.)"""
+    from workshop import charts, stats
+
+    return f"stats{stats.ANALYSIS_FORMAT}.charts{charts.SPEC_VERSION}"
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: ANALYSIS_VERSION without importing stats at load
+    if name == "ANALYSIS_VERSION":
+        return analysis_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -714,6 +906,8 @@ class RunAnalysis:
 
     @classmethod
     def from_json(cls, run_id: str, text: str) -> RunAnalysis:
+        from workshop import charts, stats
+
         data = json.loads(text)
         return cls(
             run_id=run_id,
@@ -726,19 +920,22 @@ class RunAnalysis:
 def analyse_run(store: Any, run_id: str, *, seed: int | None = None, sandbox: bool | None = None) -> RunAnalysis:
     """Analyse a stored run from all its samples and keep the result in the store.
 
-    ``seed`` and ``sandbox`` default to the run's own (settings ``seed``, ``sandbox``). The
-    result is returned even when it cannot be kept (a read-only store, the run deleted
-    meanwhile): that is logged, and the next view computes it again.
+    ``seed`` and ``sandbox`` default to the run's own (settings ``seed``, ``sandbox``); an
+    adaptive run (settings ``precision_ms``) gets confidence-sequence intervals. The result
+    is returned even when it cannot be kept (a read-only store, the run deleted meanwhile):
+    that is logged, and the next view computes it again.
     """
-    if seed is None or sandbox is None:
-        run = store.get_run(run_id)
-        seed = int((run.settings or {}).get("seed", 0) or 0) if seed is None else seed
-        sandbox = run.sandbox if sandbox is None else sandbox
+    run = store.get_run(run_id)
+    settings = run.settings or {}
+    seed = int(settings.get("seed", 0) or 0) if seed is None else seed
+    sandbox = run.sandbox if sandbox is None else sandbox
+    from workshop import charts, stats
+
     df = store.samples(run_id, include_warmup=True)
-    analysis = stats.analyse(df, seed=seed)
+    analysis = stats.analyse(df, seed=seed, sequential=settings.get("precision_ms") is not None)
     result = RunAnalysis(run_id, len(df), analysis, charts.vega_lite_specs(analysis, sandbox=sandbox))
     try:
-        store.save_analysis(run_id, result.to_json(), version=ANALYSIS_VERSION, sample_count=len(df))
+        store.save_analysis(run_id, result.to_json(), version=analysis_version(), sample_count=len(df))
     except StoreError as err:
         log.warning("the analysis of run %s is not kept: %s", run_id[:8], err)
     return result
@@ -748,7 +945,7 @@ def run_analysis(store: Any, run_id: str, *, seed: int | None = None, sandbox: b
     """The run's kept analysis when it is current (same ``ANALYSIS_VERSION``, same number
     of samples), else :func:`analyse_run` (an older run, one still going, or one whose
     samples changed): viewing a run reads one small row, not its samples."""
-    text = store.load_analysis(run_id, version=ANALYSIS_VERSION)
+    text = store.load_analysis(run_id, version=analysis_version())
     if text is not None:
         try:
             return RunAnalysis.from_json(run_id, text)

@@ -287,6 +287,8 @@ class WorkshopConfig:
     sandbox_settings: dict[str, str] = field(default_factory=dict)
     legacy: bool = False
     encrypted: bool = False
+    cost_settings: dict[str, str] = field(default_factory=dict)
+    """The ``[cost]`` section as written (volume, AZs, price overrides): workshop.cost reads it."""
 
     @property
     def path_names(self) -> list[str]:
@@ -743,9 +745,9 @@ def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> Worksho
     paths: dict[str, AccessPath] = {}
     for section in parser.sections():
         if not section.startswith("path "):
-            if section not in ("workshop", "quota", "models", "sandbox", "default"):
+            if section not in ("workshop", "quota", "models", "sandbox", "default", "cost"):
                 reader.problem(section, "", "unknown section (ignored)",
-                               "expected [workshop], [quota], [path NAME], [models] or [sandbox]",
+                               "expected [workshop], [quota], [path NAME], [models], [cost] or [sandbox]",
                                severity="warning")
             continue
         name = section[len("path "):].strip()
@@ -776,6 +778,14 @@ def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> Worksho
         per_minute=reader.number("quota", "PerMinute", _get(qs, "PerMinute"), None, low=0),
     )
     sandbox_settings = dict(parser["sandbox"]) if parser.has_section("sandbox") else {}
+    cost_settings = dict(parser["cost"]) if parser.has_section("cost") else {}
+    if cost_settings:
+        from workshop.cost import CostSettings
+
+        try:
+            CostSettings.from_mapping(cost_settings, source=reader.source)
+        except ConfigError as err:
+            reader.problem("cost", (err.field or "").removeprefix("[cost] "), err.message, err.fix)
     return WorkshopConfig(
         paths=paths,
         models=models,
@@ -793,6 +803,7 @@ def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> Worksho
         sandbox_settings=sandbox_settings,
         legacy=False,
         encrypted=encrypted,
+        cost_settings=cost_settings,
     )
 
 
@@ -929,6 +940,8 @@ def dump_config(config: WorkshopConfig, encrypt: bool = True, key_file: str | Pa
         parser["models"] = dict(config.models)
     if config.sandbox_settings:
         parser["sandbox"] = dict(config.sandbox_settings)
+    if config.cost_settings:
+        parser["cost"] = dict(config.cost_settings)
     import io
 
     buffer = io.StringIO()
@@ -950,13 +963,15 @@ def save_config(
 
 
 def sandbox_options(config: WorkshopConfig) -> dict[str, Any]:
-    """NoDelay, Seed and Port from the ``[sandbox]`` section (ConfigError on a bad value)."""
+    """NoDelay, Seed, Port and LatencyProfile (a JSON file shaped like the sandbox's
+    latency.json) from the ``[sandbox]`` section (ConfigError on a bad value)."""
     raw = {k.lower(): v.strip() for k, v in config.sandbox_settings.items()}
     no_delay_raw = raw.get("nodelay", "false").lower()
     if no_delay_raw not in _TRUE | _FALSE:
         raise ConfigError(f"{raw['nodelay']!r} is not valid", field="[sandbox] NoDelay",
                           fix="expected true or false", source=config.source)
-    options: dict[str, Any] = {"no_delay": no_delay_raw in _TRUE, "seed": 0, "port": 0}
+    options: dict[str, Any] = {"no_delay": no_delay_raw in _TRUE, "seed": 0, "port": 0,
+                               "latency_profile": raw.get("latencyprofile") or None}
     for key, name in (("seed", "Seed"), ("port", "Port")):
         if raw.get(key):
             try:

@@ -286,9 +286,11 @@ def dns_check(
                 elapsed_ms=elapsed,
             ), addresses
         return Check(
-            DNS, False, f"{host} resolves to private addresses: this 'public' path goes through a VPC endpoint",
+            DNS, False, f"{host} resolves to private addresses: this path goes through PrivateLink: private DNS "
+            "is on for this VPC's endpoint",
             detail=f"private: {_join(private)}" + (f"; public: {_join(public)}" if public else "")
-            + " — private DNS on a bedrock-runtime endpoint captures the default name",
+            + " — private DNS on a bedrock-runtime endpoint captures the default name (a resolver rule or an "
+            "/etc/hosts entry can do the same)",
             fix="to measure the public path, run from a VPC without the endpoint's private DNS (or disable "
             "it); otherwise compare against the vpce path knowing both use PrivateLink",
             elapsed_ms=elapsed,
@@ -530,14 +532,132 @@ def diagnose(
     ]
 
 
+# --------------------------------------------------------------------------- shared endpoints
+
+
+@dataclass(frozen=True)
+class SharedEndpoint:
+    """Paths that reach one endpoint: same resolved addresses (or same host) and same port.
+
+    A comparison between them measures one network path twice, so any difference it shows
+    is not the path's. ``reason`` is one line saying why they were grouped.
+    """
+
+    paths: tuple[str, ...]
+    port: int
+    addresses: tuple[str, ...]
+    hosts: tuple[str, ...]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Target:
+    name: str
+    kind: str
+    host: str
+    port: int
+    addresses: frozenset[str] | None  # None: not resolved (compared by host only)
+
+
+def _target(config: Any, name: str, resolve: Resolver) -> _Target:
+    path = config.path(name)  # ConfigError for an unknown or misconfigured path
+    if getattr(config, "sandbox", False) and not path.endpoint_url:
+        # An unbound sandbox config: bind_sandbox gives each kind its own listener (unknown
+        # kinds share nat's), so the listener, not a URL, is what two paths could share.
+        kind = path.kind if path.kind in ("nat", "vpce", "cross-account") else "nat"
+        return _Target(name, path.kind, f"<sandbox {kind} listener>", 0, None)
+    _scheme, host, port = endpoint_parts(path.runtime_endpoint)
+    try:
+        addresses: frozenset[str] | None = frozenset(
+            str(ipaddress.ip_address(a.split("%", 1)[0])) for a in resolve(host, port))
+    except (OSError, UnicodeError, ValueError):
+        addresses = None  # no answer: the host name alone decides
+    return _Target(name, path.kind, host.lower(), port, addresses or None)
+
+
+def _same_endpoint(a: _Target, b: _Target) -> bool:
+    if a.port != b.port:
+        return False  # one address, two listeners (the sandbox's paths) are two endpoints
+    if a.host == b.host:
+        return True
+    return bool(a.addresses and b.addresses and a.addresses & b.addresses)
+
+
+def _shared_reason(group: Sequence[_Target]) -> str:
+    names = ", ".join(t.name for t in group)
+    hosts = sorted({t.host for t in group})
+    common = sorted(frozenset.intersection(*[t.addresses for t in group if t.addresses] or [frozenset()]))
+    if len(hosts) == 1 and hosts[0].startswith("<"):
+        why = f"{names} use the same {hosts[0][1:-1]}"
+    elif len(hosts) == 1:
+        why = f"{names} call the same endpoint {hosts[0]}:{group[0].port}"
+    else:
+        shown = ", ".join(common[:4]) or "the same addresses"
+        why = f"{names} resolve to the same endpoint ({shown}, port {group[0].port}) under different names"
+    kinds = {t.kind for t in group}
+    private = any(classify_address(a).private for a in common)
+    if "nat" in kinds and private:
+        why += ": the nat path goes through PrivateLink (private DNS is on for this VPC's endpoint)"
+    return why + " — a comparison between them measures one network path twice"
+
+
+def shared_endpoints(
+    workbench_or_config: Any,
+    paths: Sequence[str] | None = None,
+    *,
+    resolver: Resolver | None = None,
+) -> list[SharedEndpoint]:
+    """Groups of paths that reach the same endpoint, each with a one-line reason.
+
+    Two paths share an endpoint when their runtime endpoints use the same port and either
+    the same host name or host names whose resolved addresses overlap (private DNS makes
+    ``bedrock-runtime.<region>.amazonaws.com`` resolve to the interface endpoint's
+    addresses, the ``vpce-...`` name's own). Addresses alone never group paths: the
+    sandbox serves every path on 127.0.0.1, one port per path, and those are different
+    listeners. A name that does not resolve is compared by name only.
+
+    ``workbench_or_config`` is a Workbench (its bound config) or a WorkshopConfig; ``paths``
+    defaults to every path; ``resolver`` replaces the system's DNS (tests). Raises
+    ConfigError for an unknown path. Groups come in config order, each with >= 2 paths.
+    """
+    config = getattr(workbench_or_config, "config", workbench_or_config)
+    names = list(dict.fromkeys(paths)) if paths else list(config.paths)
+    resolve = resolver or system_resolver
+    targets = [_target(config, name, resolve) for name in names]
+    groups: list[list[_Target]] = []
+    for target in targets:
+        joined = [g for g in groups if any(_same_endpoint(target, other) for other in g)]
+        merged = [target]
+        for group in joined:  # a path may link two groups: they are one endpoint then
+            merged = group + merged
+            groups.remove(group)
+        groups.append(merged)
+    order = {name: i for i, name in enumerate(names)}
+    shared = [sorted(g, key=lambda t: order[t.name]) for g in groups if len(g) > 1]
+    shared.sort(key=lambda g: order[g[0].name])
+    return [
+        SharedEndpoint(
+            paths=tuple(t.name for t in group),
+            port=group[0].port,
+            addresses=tuple(sorted(frozenset().union(*[t.addresses or frozenset() for t in group]))),
+            hosts=tuple(dict.fromkeys(t.host for t in group)),
+            reason=_shared_reason(group),
+        )
+        for group in shared
+    ]
+
+
 def to_json_ready(diagnoses: Sequence[PathDiagnosis]) -> list[dict[str, Any]]:
     """The diagnoses as plain dicts (``json.dumps``-ready)."""
     return [d.to_dict() for d in diagnoses]
 
 
 __all__ = [
-    "CHECK_NAMES", "AddressInfo", "Check", "IdentityInfo", "PathDiagnosis", "classify_address",
-    "diagnose", "diagnose_path", "dns_check", "system_resolver", "tcp_check", "tls_check",
+    "CHECK_NAMES", "AddressInfo", "Check", "IdentityInfo", "PathDiagnosis", "SharedEndpoint", "classify_address",
+    "diagnose", "diagnose_path", "dns_check", "shared_endpoints", "system_resolver", "tcp_check", "tls_check",
 ]
 
 

@@ -104,8 +104,11 @@ def _measured_mask(df: pd.DataFrame) -> np.ndarray:
     return ~warm & ~failed & (_retries(df) == 0)
 
 
+EXTRA_MEANS: tuple[str, ...] = ("input_tokens", "output_tokens", "request_bytes", "response_bytes")
+"""Per-call means the summary keeps for the cost estimate (tokens and bytes on the wire)."""
+
 _EMPTY = np.empty(0, dtype="float64")
-_PREPARED_METRICS: tuple[str, ...] = (*METRICS, "credentials_ms")
+_PREPARED_METRICS: tuple[str, ...] = (*METRICS, "credentials_ms", *EXTRA_MEANS, "modelled_network_ms", "ttfb_ms")
 _COLD_FIELDS: tuple[str, ...] = ("client_ms", "overhead_ms", "server_ms", "credentials_ms")
 
 
@@ -186,9 +189,11 @@ def summarize(df: pd.DataFrame | Prepared) -> pd.DataFrame:
 
     Columns: ``samples`` (measured + failed + retried, warm-up excluded), ``count`` (the
     measured samples statistics use), ``errors``, ``retried``, ``cold_client_ms`` (the
-    first call, apart), ``credentials_ms`` (obtaining the path's credentials, once), then for each metric in :data:`METRICS` ``<metric>_p50``, ``_p90``,
-    ``_p99``, ``_mean``, ``_std``, and ``warnings`` (a list of plain-language sample-size
-    warnings).
+    first call, apart), ``credentials_ms`` (obtaining the path's credentials, once), then for
+    each metric in :data:`METRICS` ``<metric>_p50``, ``_p90``, ``_p99``, ``_mean``, ``_std``;
+    ``<x>_mean`` for each of :data:`EXTRA_MEANS` (tokens and bytes per call, for the cost);
+    ``modelled_network_ms_p50`` (the sandbox's planned network, NaN on AWS); and
+    ``warnings`` (a list of plain-language sample-size warnings).
     """
     prep = prepare(df)
     rows: list[dict[str, object]] = []
@@ -220,11 +225,17 @@ def summarize(df: pd.DataFrame | Prepared) -> pd.DataFrame:
                     f"{metric}_std": std,
                 }
             )
+        for name in EXTRA_MEANS:
+            values = prep.get(path, name)
+            row[f"{name}_mean"] = float(values.mean()) if len(values) else math.nan
+        modelled = prep.get(path, "modelled_network_ms")
+        row["modelled_network_ms_p50"] = float(np.median(modelled)) if len(modelled) else math.nan
         row["warnings"] = sample_size_warnings(count)
         rows.append(row)
     columns = ["path", "samples", "count", "errors", "retried", "cold_client_ms", "credentials_ms"]
     columns += [f"{m}_{s}" for m in METRICS for s in ("p50", "p90", "p99", "mean", "std")]
-    columns.append("warnings")
+    columns += [f"{name}_mean" for name in EXTRA_MEANS]
+    columns += ["modelled_network_ms_p50", "warnings"]
     return pd.DataFrame(rows, columns=columns).set_index("path")
 
 
@@ -259,6 +270,7 @@ class Pairwise:
     confidence: float = CONFIDENCE  # family-wise: all pairs of the run hold together at this level
     n_boot: int = DEFAULT_N_BOOT
     comparisons: int = 1  # how many pairs the interval is adjusted for (Bonferroni)
+    method: str = "bootstrap"  # or "sequential": a confidence sequence, valid under optional stopping
 
     @property
     def enough_samples(self) -> bool:
@@ -283,6 +295,7 @@ class Pairwise:
             "ci_high": self.ci_high,
             "confidence": self.confidence,
             "comparisons": self.comparisons,
+            "method": self.method,
             "significant": self.significant,
             "verdict": verdict(self),
         }
@@ -370,15 +383,22 @@ def pairwise(
     confidence: float = CONFIDENCE,
     paths: Sequence[str] | None = None,
     adjust: bool = True,
+    sequential: bool = False,
 ) -> list[Pairwise]:
     """Every pair of paths (earlier path in walk-through order is the baseline ``a``).
 
     The intervals are simultaneous (``adjust``, the default): Bonferroni over the pairs of
     this metric, so "95%" holds for the whole set of verdicts a stakeholder reads, not for
     each one alone. Seeded: the same frame and seed give the same intervals.
+
+    ``sequential``: the run stopped when its answer looked clear, so a fixed-sample interval
+    would overstate what it knows; the intervals are then confidence sequences
+    (workshop/sequential.py), simultaneous over every path and so over every pair.
     """
     prep = prepare(df)
     names = ordered_paths(paths if paths is not None else prep.paths)
+    if sequential:
+        return _sequential_pairs(prep, names, metric, confidence)
     rng = np.random.default_rng(seed)
     values = {p: prep.get(p, metric) for p in names}
     comparisons = len(names) * (len(names) - 1) // 2 if adjust else 1
@@ -401,10 +421,34 @@ def pairwise(
     return out
 
 
+def _sequential_pairs(prep: Prepared, names: Sequence[str], metric: str, confidence: float) -> list[Pairwise]:
+    from workshop import sequential
+
+    alpha = 1.0 - confidence
+    iv = {p: sequential.path_interval(p, prep.get(p, metric), alpha=alpha, paths=len(names)) for p in names}
+    out: list[Pairwise] = []
+    comparisons = len(names) * (len(names) - 1) // 2
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            d = sequential.difference(iv[a], iv[b])
+            out.append(Pairwise(
+                metric=metric, a=a, b=b, n_a=iv[a].n, n_b=iv[b].n, median_a=iv[a].median,
+                median_b=iv[b].median, difference=d.difference, ci_low=d.low, ci_high=d.high,
+                confidence=confidence, n_boot=0, comparisons=max(1, comparisons), method="sequential",
+            ))
+    return out
+
+
 def interval_note(pairs: Sequence[Pairwise]) -> str:
     """One line saying how the verdicts' intervals were drawn (for the CLI and the page)."""
     k = max((p.comparisons for p in pairs), default=1)
     level = f"{(pairs[0].confidence if pairs else CONFIDENCE) * 100:.0f}%"
+    if pairs and pairs[0].method == "sequential":
+        return (
+            f"{level} intervals hold for all {k} pair{'s' if k != 1 else ''} together and stay valid however "
+            "early the run stopped (confidence sequences for each path's median: sequential sign test, "
+            "docs/statistics.md)"
+        )
     if k <= 1:
         return f"{level} intervals: seeded percentile bootstrap of the difference of medians"
     return (
@@ -491,14 +535,15 @@ def ecdf(df: pd.DataFrame | Prepared, metric: str = "client_ms", *, max_points: 
 
 def box_stats(df: pd.DataFrame | Prepared, metric: str = "overhead_ms") -> pd.DataFrame:
     """Tukey box per path: ``q1``, ``median``, ``q3``, whiskers at the furthest samples
-    within 1.5 IQR, ``min``, ``max``, ``count`` and ``outliers`` (how many beyond)."""
+    within 1.5 IQR, ``min``, ``max``, ``count``, ``outliers`` (how many beyond) and the
+    ``p90`` / ``p99`` the table reports (the chart marks the p99)."""
     prep = prepare(df)
     rows = []
     for path in prep.paths:
         x = prep.get(path, metric)
         if len(x) == 0:
             continue
-        q1, med, q3 = np.percentile(x, [25, 50, 75])
+        q1, med, q3, p90, p99 = np.percentile(x, [25, 50, 75, 90, 99])
         iqr = q3 - q1
         inside = x[(x >= q1 - 1.5 * iqr) & (x <= q3 + 1.5 * iqr)]
         rows.append(
@@ -513,9 +558,12 @@ def box_stats(df: pd.DataFrame | Prepared, metric: str = "overhead_ms") -> pd.Da
                 "whisker_high": float(inside.max()),
                 "max": float(x.max()),
                 "outliers": len(x) - len(inside),
+                "p90": float(p90),
+                "p99": float(p99),
             }
         )
-    cols = ["path", "count", "min", "whisker_low", "q1", "median", "q3", "whisker_high", "max", "outliers"]
+    cols = ["path", "count", "min", "whisker_low", "q1", "median", "q3", "whisker_high", "max", "outliers",
+            "p90", "p99"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -590,7 +638,7 @@ def decomposition(df: pd.DataFrame | Prepared) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["path", "call", "component", "ms", "order"])
 
 
-ANALYSIS_FORMAT = 2
+ANALYSIS_FORMAT = 3
 """Bump when :func:`analyse` (its figures, defaults or the frames it returns) or
 :meth:`Analysis.to_dict` changes: analyses kept by the store under another format are
 computed again (``compare.ANALYSIS_VERSION`` includes it)."""
@@ -692,12 +740,16 @@ def analyse(
     seed: int = 0,
     n_boot: int = DEFAULT_N_BOOT,
     pair_metrics: Sequence[str] = ("overhead_ms", "client_ms"),
+    sequential: bool = False,
 ) -> Analysis:
-    """Summary, pairwise intervals and every chart aggregate (what the bench times)."""
+    """Summary, pairwise intervals and every chart aggregate (what the bench times).
+
+    ``sequential``: the run was adaptive (it stopped when its intervals were narrow enough),
+    so the pairs are confidence sequences rather than fixed-sample bootstrap intervals."""
     prep = prepare(df)
     return Analysis(
         summary=summarize(prep),
-        pairs={m: pairwise(prep, m, seed=seed, n_boot=n_boot) for m in pair_metrics},
+        pairs={m: pairwise(prep, m, seed=seed, n_boot=n_boot, sequential=sequential) for m in pair_metrics},
         ecdf=ecdf(prep, "client_ms"),
         box=box_stats(prep, "overhead_ms"),
         drift=time_buckets(prep, "client_ms"),
@@ -706,43 +758,9 @@ def analyse(
 
 
 # --------------------------------------------------------------------------------------
-# Running statistics for live progress
+# Running statistics for live progress live in workshop.sequential (no numpy/pandas there,
+# so a run's first call does not wait for them); re-exported for callers of this module.
 
+from workshop.sequential import RunningStats  # noqa: E402
 
-class RunningStats:
-    """Count, mean and median of a stream of values, cheap to update from a hot loop.
-
-    Not thread-safe on its own: the comparison engine updates and reads it under its lock.
-    The median is computed on demand (``np.median`` of the kept values, cached until the
-    next value), which costs O(n) once per progress refresh rather than per sample.
-    """
-
-    __slots__ = ("_cached_median", "_mean", "_values")
-
-    def __init__(self) -> None:
-        self._values: list[float] = []
-        self._mean = 0.0
-        self._cached_median: float | None = None
-
-    def add(self, value: float | None) -> None:
-        if value is None or not math.isfinite(value):
-            return
-        self._values.append(value)
-        self._mean += (value - self._mean) / len(self._values)
-        self._cached_median = None
-
-    @property
-    def count(self) -> int:
-        return len(self._values)
-
-    @property
-    def mean(self) -> float:
-        return self._mean if self._values else math.nan
-
-    @property
-    def median(self) -> float:
-        if not self._values:
-            return math.nan
-        if self._cached_median is None:
-            self._cached_median = float(np.median(np.asarray(self._values)))
-        return self._cached_median
+__all__ = ["RunningStats"]

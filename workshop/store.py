@@ -32,10 +32,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
@@ -44,6 +42,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from workshop.dirs import data_dir, ensure_private_dir
 from workshop.errors import InputError, StoreError
 from workshop.results import InvocationResult
+
+if TYPE_CHECKING:  # pandas and numpy are imported where samples are read, not when a run starts
+    import numpy as np
+    import pandas as pd
 
 STORE_URL_ENV = "WORKSHOP_STORE_URL"
 DB_FILENAME = "workshop.db"
@@ -64,8 +66,14 @@ SAMPLE_COLUMNS: tuple[str, ...] = (
     *(name for name in RESULT_FIELDS if name != "path"),
 )
 
-# Keys that must never reach the store, whatever a caller puts in a run's settings.
-_SECRET_KEY_PARTS = ("secret", "password", "token", "access_key", "accesskey", "credential", "fernet")
+# Keys that must never reach the store, whatever a caller puts in a run's settings: whole
+# names (lower case, without "-" and "_"), not substrings — "max_tokens" is not a secret.
+_SECRET_KEY_NAMES = frozenset({
+    "secret", "secretkey", "secretaccesskey", "awssecretaccesskey", "clientsecret", "password", "passwd",
+    "token", "sessiontoken", "awssessiontoken", "securitytoken", "accesstoken", "refreshtoken", "idtoken",
+    "bearertoken", "apikey", "xapikey", "accesskey", "accesskeyid", "awsaccesskeyid", "credential",
+    "credentials", "fernet", "fernetkey", "secretkeyfernet", "privatekey", "authorization",
+})
 
 
 def default_url() -> str:
@@ -383,7 +391,7 @@ def _scrub(settings: dict[str, Any]) -> dict[str, Any]:
     """Drop anything that looks like a secret (defence in depth: callers should not pass one)."""
     clean: dict[str, Any] = {}
     for key, value in settings.items():
-        if any(part in key.lower().replace("-", "_") for part in _SECRET_KEY_PARTS):
+        if str(key).lower().replace("-", "").replace("_", "") in _SECRET_KEY_NAMES:
             continue
         clean[key] = _scrub(value) if isinstance(value, dict) else value
     return clean
@@ -508,9 +516,11 @@ class Store:
         sandbox: bool,
         label: str | None = None,
         notes: str | None = None,
+        run_id: str | None = None,
     ) -> str:
-        """Record a new run in status ``running``; return its id (a UUID string)."""
-        run_id = str(uuid.uuid4())
+        """Record a new run in status ``running``; return its id (a UUID string, or
+        ``run_id`` when the caller chose it, as the console does for a runner process)."""
+        run_id = run_id or str(uuid.uuid4())
         now = _now()
         with self._writing() as conn:
             conn.execute(
@@ -805,6 +815,8 @@ class Store:
         if fmt not in EXPORT_FORMATS:
             raise InputError(f"unknown export format {fmt!r}", field="format", fix="use csv or jsonl")
         info = self.get_run(run_id)
+        import pandas as pd
+
         df = self.samples(run_id, include_warmup=True)
         df = df.assign(started_at=df["started_at"].map(lambda t: t.isoformat() if not pd.isna(t) else None))
         if fmt == "csv":
@@ -969,6 +981,8 @@ def _parse_time(value: Any) -> datetime | None:
 
 
 def _is_missing(value: Any) -> bool:
+    import pandas as pd
+
     try:
         return value is None or bool(pd.isna(value))
     except (TypeError, ValueError):
@@ -1012,6 +1026,9 @@ def _samples_frame(run_id: str, fetched: Sequence[str], rows: Sequence[Sequence[
     keep pandas' own inference, so the dtypes are what ``pd.DataFrame`` of the values
     would give.
     """
+    import numpy as np
+    import pandas as pd
+
     n = len(rows)
     values = dict(zip(fetched, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(fetched, ())
     data: dict[str, Any] = {"run_id": pd.Series([run_id] * n) if n else []}
@@ -1035,6 +1052,9 @@ def _samples_frame(run_id: str, fetched: Sequence[str], rows: Sequence[Sequence[
 
 
 def _float_array(col: Sequence[Any]) -> np.ndarray:
+    import numpy as np
+    import pandas as pd
+
     try:
         return np.asarray(col, dtype="float64")  # None -> NaN
     except (TypeError, ValueError):  # something that is not a number: NaN, as pd.to_numeric would

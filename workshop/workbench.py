@@ -51,16 +51,20 @@ class Workbench:
         no_delay: bool | None = None,
         pool_size: int = DEFAULT_POOL_SIZE,
         store: Any = None,
+        sandbox_process: bool = True,
     ) -> Workbench:
         """Open a workbench for ``config`` (default: the built-in sandbox).
 
-        When ``config.sandbox`` is set the sandbox is started in-process on free loopback
-        ports and every path is bound to it; ``no_delay`` overrides the config's NoDelay.
+        When ``config.sandbox`` is set the sandbox is started on free loopback ports and
+        every path is bound to it; ``no_delay`` overrides the config's NoDelay. The sandbox
+        runs in a process of its own (``sandbox_process``, the default), so its work never
+        competes with the client's threads for one interpreter; tests that change faults at
+        runtime pass ``sandbox_process=False`` to get the in-process server.
         """
         config = config if config is not None else default_config()
         if not config.sandbox:
             return cls(config, pool_size=pool_size, store=store)
-        server = start_configured_sandbox(config, no_delay=no_delay)
+        server = start_configured_sandbox(config, no_delay=no_delay, process=sandbox_process)
         try:
             return cls(bind_sandbox(config, server), sandbox=server, pool_size=pool_size, store=store)
         except BaseException:
@@ -183,17 +187,25 @@ class Workbench:
         return f"Workbench({mode}, paths={list(self.config.paths)}, source={self.config.source!r})"
 
 
-def start_configured_sandbox(config: WorkshopConfig, *, no_delay: bool | None = None) -> Any:
-    """Start the sandbox with the config's ``[sandbox]`` settings (NoDelay, Seed, faults)."""
+def start_configured_sandbox(config: WorkshopConfig, *, no_delay: bool | None = None, process: bool = True) -> Any:
+    """Start the sandbox with the config's ``[sandbox]`` settings (NoDelay, Seed, Port, faults):
+    in a process of its own (``process``, see workshop/sandbox/process.py) or in this one."""
     from workshop.config import sandbox_options
-    from workshop.sandbox import Faults, start_sandbox
+    from workshop.sandbox import Faults
 
     options = sandbox_options(config)
-    faults = Faults.from_mapping(config.sandbox_settings) if config.sandbox_settings else None
-    return start_sandbox(
-        host="127.0.0.1",
-        port=options["port"],
-        no_delay=options["no_delay"] if no_delay is None else no_delay,
-        seed=options["seed"],
-        faults=faults,
-    )
+    faults = Faults.from_mapping(config.sandbox_settings) if config.sandbox_settings else None  # checked here
+    delay_off = options["no_delay"] if no_delay is None else no_delay
+    if process:
+        from workshop.sandbox.process import SandboxProcess
+
+        extra = {k: v for k, v in config.sandbox_settings.items()
+                 if k.lower() not in ("nodelay", "seed", "port", "latencyprofile")} if faults is not None else None
+        return SandboxProcess.start(port=options["port"], no_delay=delay_off, seed=options["seed"], faults=extra,
+                                    latency_profile=options["latency_profile"])
+    from workshop.commands.sandbox import load_latency_profile
+    from workshop.sandbox import start_sandbox
+
+    profile = load_latency_profile(options["latency_profile"]) if options["latency_profile"] else None
+    return start_sandbox(host="127.0.0.1", port=options["port"], no_delay=delay_off, seed=options["seed"],
+                         faults=faults, profile=profile)

@@ -49,7 +49,8 @@ def test_an_unknown_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 def test_export_lists_runs_and_writes_one_as_jsonl(tmp_path: Path) -> None:
     store = tmp_path / "s.db"
-    assert cli("compare", "--no-delay", "--paths", "vpce", "-n", "3", "--label", "mine", store=store).returncode == 0
+    assert cli("compare", "--no-delay", "--paths", "vpce", "-n", "3", "--concurrency", "2", "--label", "mine",
+               store=store).returncode == 0
     listing = json.loads(cli("export", "--list", "--json", store=store).stdout)
     (run,) = listing
     assert run["label"] == "mine" and run["status"] == "complete" and run["sample_count"] == 3
@@ -61,3 +62,48 @@ def test_export_lists_runs_and_writes_one_as_jsonl(tmp_path: Path) -> None:
 def test_export_of_an_unknown_run_is_one_line_and_exit_2(tmp_path: Path) -> None:
     out = cli("export", "nope", store=tmp_path / "s.db")
     assert out.returncode == 2 and "export --list" in out.stderr
+
+
+def test_two_paths_on_one_endpoint_are_never_called_different(tmp_path: Path) -> None:
+    # Two paths of the same kind reach the same sandbox listener: the private-DNS trap in
+    # miniature. The comparison runs, and the answer refuses to call them different.
+    config = tmp_path / "trap.ini"
+    config.write_text("[workshop]\nSandbox = true\n[path nat]\nKind = nat\nCredentialMode = instance\n"
+                      "[path nat-again]\nKind = nat\nCredentialMode = instance\n", encoding="utf-8")
+    out = cli("compare", "--config", str(config), "--no-delay", "-n", "8", "--concurrency", "2", "--json",
+              store=tmp_path / "s.db")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    (pair,) = report["pairs"]
+    assert pair["same_endpoint"] and not pair["significant"]
+    assert "reach the same endpoint" in report["headline"]
+    assert report["settings"]["shared_endpoints"][0]["paths"] == ["nat", "nat-again"]
+
+
+def test_compare_json_has_the_headline_equivalence_share_of_call_and_cost(tmp_path: Path) -> None:
+    out = cli("compare", "--no-delay", "-n", "10", "--concurrency", "2", "--volume", "5000", "--json",
+              store=tmp_path / "s.db")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["headline"] and report["one_time"]
+    assert len(report["pairs"]) == 3
+    assert all({"equivalent", "share_of_call", "significant"} <= p.keys() for p in report["pairs"])
+    assert report["cost"]["calls_per_month"] == 5000 and set(report["cost"]["paths"]) == {"nat", "vpce",
+                                                                                           "cross-account"}
+    assert report["cost"]["paths"]["nat"]["network_monthly"] > report["cost"]["paths"]["vpce"]["network_monthly"]
+    assert report["settings"]["max_tokens"] == 16  # short answers by default
+
+
+def test_the_first_line_is_the_answer_and_a_report_is_written(tmp_path: Path) -> None:
+    report = tmp_path / "out" / "report.html"
+    out = cli("compare", "--no-delay", "-n", "6", "--concurrency", "2", "--report", str(report),
+              store=tmp_path / "s.db")
+    assert out.returncode == 2 and "--report" in out.stderr and "does not exist" in out.stderr  # checked first
+    report.parent.mkdir()
+    out = cli("compare", "--no-delay", "-n", "6", "--concurrency", "2", "--report", str(report),
+              store=tmp_path / "s.db")
+    assert out.returncode == 0, out.stderr
+    first = out.stdout.splitlines()[0]
+    assert "overhead" in first or first.startswith(("No clear answer", "The paths are equivalent"))
+    assert report.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert f"report written to {report}" in out.stdout

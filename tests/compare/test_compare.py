@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import os
 import signal
 import subprocess
@@ -266,16 +267,20 @@ def network_only_profile() -> dict:
 
 @pytest.mark.slow
 def test_the_verdict_finds_the_sandbox_modelled_difference_between_nat_and_privatelink(
-    sqlite_store: Store,
+    sqlite_store: Store, tmp_path: Path
 ) -> None:
     """latency.json models NAT at 1.8 ms + 0.7 ms hop and PrivateLink at 1.2 ms + 0.2 ms:
     about 1.1 ms less overhead on PrivateLink. Python's own jitter on a busy machine is a few
     ms, so it takes a few hundred interleaved samples per path: the point of the lesson."""
-    from workshop.sandbox.latency import LatencyModel
+    from dataclasses import replace
+
+    from workshop.config import default_config
     from workshop.workbench import Workbench
 
-    with Workbench.open(no_delay=False) as wb:
-        wb.sandbox.latency = LatencyModel(seed=1, profile=network_only_profile())
+    profile = tmp_path / "network-only.json"
+    profile.write_text(json.dumps(network_only_profile()))
+    config = replace(default_config(), sandbox_settings={"LatencyProfile": str(profile), "Seed": "1"})
+    with Workbench.open(config, no_delay=False) as wb:  # the sandbox in its own process, as the CLI has it
         job = run_comparison(
             RunSettings(paths=("nat", "vpce"), model_id=MODEL, body=BODY, samples=600, warmup=2, seed=1),
             wb, sqlite_store,

@@ -140,7 +140,7 @@ def test_a_changed_sample_count_makes_the_kept_analysis_stale(store: Store) -> N
 def test_an_analysis_kept_by_another_version_is_computed_again(store: Store, monkeypatch) -> None:
     run_id = stored_run(store)
     analyse_run(store, run_id)
-    monkeypatch.setattr(compare, "ANALYSIS_VERSION", "stats999.charts999")
+    monkeypatch.setattr(compare, "analysis_version", lambda: "stats999.charts999")
     assert store.load_analysis(run_id, version="stats999.charts999") is None
     calls = []
     real = store.samples

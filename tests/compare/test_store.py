@@ -139,6 +139,18 @@ def test_secrets_in_settings_never_reach_the_store_or_exports(store: Store) -> N
         assert SECRET not in store.export_run(run_id, fmt)
 
 
+def test_settings_that_merely_mention_tokens_are_kept_whole(store: Store) -> None:
+    # Redaction by whole key name: max_tokens and maxTokens are request settings, not secrets.
+    settings = {"max_tokens": 16, "body": {"max_tokens": 300, "inferenceConfig": {"maxTokens": 64}},
+                "api_key": SECRET, "body_extra": {"Authorization": SECRET, "x-api-key": SECRET}}
+    run_id = store.create_run(settings, paths=["nat"], model_id="m", api="invoke", sandbox=True)
+    kept = store.get_run(run_id).settings
+    assert kept == {"max_tokens": 16, "body": {"max_tokens": 300, "inferenceConfig": {"maxTokens": 64}},
+                    "body_extra": {}}
+    for fmt in ("csv", "jsonl"):
+        assert SECRET not in store.export_run(run_id, fmt)
+
+
 def test_csv_export_has_one_row_per_sample_with_warmup_flagged(store: Store) -> None:
     import csv
     import io

@@ -179,7 +179,7 @@ def test_sandbox_true_without_paths_gives_the_three_sandbox_paths() -> None:
     config = parse_config("[workshop]\nSandbox = true\n\n[sandbox]\nNoDelay = true\nSeed = 7\n")
     assert config.sandbox
     assert list(config.paths) == ["nat", "vpce", "cross-account"]
-    assert sandbox_options(config) == {"no_delay": True, "seed": 7, "port": 0}
+    assert sandbox_options(config) == {"no_delay": True, "seed": 7, "port": 0, "latency_profile": None}
 
 
 def test_default_config_is_the_sandbox_with_all_three_paths() -> None:

@@ -119,7 +119,7 @@ def test_public_name_resolving_public_passes_and_says_private_dns_is_off() -> No
 def test_public_name_resolving_private_means_the_nat_path_is_really_privatelink() -> None:
     check, _ = d.dns_check(PUBLIC_HOST, 443, kind="nat", resolver=stub(["10.0.1.23"]))
     assert check.ok is False
-    assert "goes through a VPC endpoint" in check.summary
+    assert "this path goes through PrivateLink" in check.summary
     assert check.fix
 
 
@@ -327,3 +327,148 @@ def test_a_stub_resolver_reaches_the_dns_verdict_of_a_whole_path(sandbox_workben
     assert dialled == [("10.0.1.23", 443)]
     assert diagnosis.check(d.TCP).ok is False
     assert diagnosis.check(d.TLS).status == "skip"
+
+
+# --------------------------------------------------------------------------- the private-DNS trap
+
+B_VPCE_HOST = "vpce-0c2e4a6b8d0f13579-q3w7e9r1.bedrock-runtime.us-east-1.vpce.amazonaws.com"
+LAB_CONFIG = f"""
+[workshop]
+Region = us-east-1
+
+[path nat]
+Kind = nat
+
+[path vpce]
+Kind = vpce
+EndpointURL = https://{VPCE_HOST}
+
+[path cross-account]
+Kind = cross-account
+EndpointURL = https://{B_VPCE_HOST}
+CredentialMode = assume-role
+RoleARN = arn:aws:iam::444455556666:role/bedrock-lab-central-invoke
+ExternalId = bedrock-lab-Zx9
+"""
+
+
+def dns(answers: dict[str, list[str]]) -> Callable[[str, int], list[str]]:
+    """A resolver answering per name; unknown names do not exist (like NXDOMAIN)."""
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host not in answers:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return list(answers[host])
+
+    return resolve
+
+
+def lab(**extra: str) -> Any:
+    from workshop.config import parse_config
+
+    return parse_config(LAB_CONFIG + "".join(extra.values()), source="lab.properties")
+
+
+PRIVATE_DNS_ON = {PUBLIC_HOST: ["10.20.2.15", "10.20.3.27"], VPCE_HOST: ["10.20.3.27", "10.20.2.15"],
+                  B_VPCE_HOST: ["10.30.0.40", "10.30.1.52"]}
+PRIVATE_DNS_OFF = {**PRIVATE_DNS_ON, PUBLIC_HOST: ["52.94.133.131", "3.218.182.212"]}
+
+
+def test_nat_path_resolving_private_says_it_goes_through_privatelink_because_of_private_dns() -> None:
+    check, _ = d.dns_check(PUBLIC_HOST, 443, kind="nat", resolver=stub(["10.20.2.15"]))
+    assert check.ok is False
+    assert "this path goes through PrivateLink: private DNS is on for this VPC's endpoint" in check.summary
+
+
+def test_with_private_dns_on_nat_and_vpce_share_one_endpoint() -> None:
+    shared = d.shared_endpoints(lab(), resolver=dns(PRIVATE_DNS_ON))
+    assert [s.paths for s in shared] == [("nat", "vpce")]
+    group = shared[0]
+    assert group.port == 443 and group.addresses == ("10.20.2.15", "10.20.3.27")
+    assert group.hosts == (PUBLIC_HOST, VPCE_HOST)
+    assert "the nat path goes through PrivateLink (private DNS is on" in group.reason
+    assert "\n" not in group.reason
+
+
+def test_with_private_dns_off_no_paths_share_an_endpoint() -> None:
+    assert d.shared_endpoints(lab(), resolver=dns(PRIVATE_DNS_OFF)) == []
+
+
+def test_the_sandbox_paths_are_three_listeners_on_one_address_not_one_endpoint(sandbox_workbench: Any) -> None:
+    # Every sandbox path is 127.0.0.1, each on its own port: not shared.
+    assert d.shared_endpoints(sandbox_workbench) == []
+    assert d.shared_endpoints(sandbox_workbench, resolver=stub(["127.0.0.1"])) == []
+
+
+def test_an_unbound_sandbox_config_groups_only_paths_of_the_same_listener() -> None:
+    from workshop.config import default_config
+
+    config = default_config()
+    assert d.shared_endpoints(config) == []
+    twin = replace(config.paths["nat"], name="nat-2")
+    doubled = replace(config, paths={**config.paths, "nat-2": twin})
+    assert [s.paths for s in d.shared_endpoints(doubled)] == [("nat", "nat-2")]
+
+
+def test_two_paths_with_one_url_are_shared_even_when_the_name_does_not_resolve() -> None:
+    config = lab(extra=f"\n[path vpce-copy]\nKind = vpce\nEndpointURL = https://{VPCE_HOST}\n")
+    shared = d.shared_endpoints(config, ["vpce", "vpce-copy", "nat"], resolver=nxdomain)
+    assert [s.paths for s in shared] == [("vpce", "vpce-copy")]
+    assert f"call the same endpoint {VPCE_HOST}:443" in shared[0].reason
+
+
+def test_a_cross_account_path_without_peering_under_private_dns_joins_the_group() -> None:
+    config = lab()
+    unpeered = replace(config.paths["cross-account"], endpoint_url=None)
+    config = replace(config, paths={**config.paths, "cross-account": unpeered})
+    shared = d.shared_endpoints(config, resolver=dns(PRIVATE_DNS_ON))
+    assert [s.paths for s in shared] == [("nat", "vpce", "cross-account")]
+
+
+def test_shared_endpoints_checks_path_names_first() -> None:
+    with pytest.raises(ConfigError):
+        d.shared_endpoints(lab(), ["nat", "nope"], resolver=dns(PRIVATE_DNS_ON))
+
+
+def test_shared_endpoint_is_json_ready() -> None:
+    group = d.shared_endpoints(lab(), resolver=dns(PRIVATE_DNS_ON))[0]
+    assert json.loads(json.dumps(group.to_dict()))["paths"] == ["nat", "vpce"]
+
+
+def _trap_config(sandbox: Any, tmp_path: Any) -> Any:
+    """An AWS-mode config whose nat path reaches the vpce path's listener, as private DNS
+    makes it do on AWS: its name resolves to a private (here loopback) address."""
+    url = sandbox.endpoints["vpce"]
+    target = tmp_path / "trap.properties"
+    target.write_text(
+        f"[workshop]\nRegion = {sandbox.region}\n\n"
+        f"[path nat]\nKind = nat\nEndpointURL = {url}\nSTSEndpointURL = {sandbox.sts_endpoint}\n"
+        f"ControlEndpointURL = {sandbox.control_endpoint}\n\n"
+        f"[path vpce]\nKind = vpce\nEndpointURL = {url}\nSTSEndpointURL = {sandbox.sts_endpoint}\n"
+        f"ControlEndpointURL = {sandbox.control_endpoint}\n\n"
+        "[models]\nClaude-3-Haiku = anthropic.claude-3-haiku-20240307-v1:0\n"
+    )
+    return target
+
+
+def test_diagnose_cli_flags_the_trap_and_the_shared_endpoint(sandbox: Any, tmp_path: Any, monkeypatch: Any,
+                                                             capsys: Any) -> None:
+    from workshop.cli import main
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    config = _trap_config(sandbox, tmp_path)
+    assert main(["diagnose", "--config", str(config), "--probe", "catalog"]) == 1
+    out = capsys.readouterr().out
+    assert "this path goes through PrivateLink: private DNS is on for this VPC's endpoint" in out
+    assert "SAME ENDPOINT  nat = vpce" in out
+    assert main(["diagnose", "--config", str(config), "--probe", "catalog", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [item["shared_endpoint"]["paths"] for item in data] == [["nat", "vpce"], ["nat", "vpce"]]
+
+
+def test_diagnose_cli_on_the_sandbox_reports_no_shared_endpoint(capsys: Any) -> None:
+    from workshop.cli import main
+
+    assert main(["diagnose", "--probe", "catalog", "--json"]) == 0
+    assert all(item["shared_endpoint"] is None for item in json.loads(capsys.readouterr().out))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,13 +53,30 @@ def start_and_wait(at: AppTest, timeout: float = 120) -> object:
     return job
 
 
-def test_defaults_all_three_paths_and_the_model_chosen_on_step_3() -> None:
+def summary_frame(at: AppTest):
+    """The per-path table (the cost table comes before it)."""
+    return next(d.value for d in at.dataframe if "measured" in d.value.columns)
+
+
+def headline(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("#### "))[5:]
+
+
+def test_defaults_all_three_paths_the_model_chosen_on_step_3_and_an_adaptive_short_run() -> None:
+    from workshop.compare import DEFAULT_CONCURRENCY
+
     at = open_compare(model_id="amazon.nova-micro-v1:0")
     assert at.title[0].value.endswith("5. Compare paths")
     assert at.multiselect(key="w:compare.paths").value == ["nat", "vpce", "cross-account"]
     assert at.selectbox(key="w:compare.model").value == "amazon.nova-micro-v1:0"
     body = json.loads(at.text_area(key="w:compare.body").value)
     assert "messages" in body  # the Nova template, since step 3 left no body for that family
+    # The default run: until every interval is within ±0.5 ms, or 60 s; short answers.
+    assert at.radio(key="w:compare.mode").value == "precision"
+    assert at.number_input(key="w:compare.precision").value == 0.5
+    assert at.number_input(key="w:compare.max_time").value == 60
+    assert at.checkbox(key="w:compare.short").value is True
+    assert at.number_input(key="w:compare.concurrency").value == DEFAULT_CONCURRENCY
 
 
 def test_body_typed_on_model_and_prompt_is_reused() -> None:
@@ -69,8 +87,9 @@ def test_body_typed_on_model_and_prompt_is_reused() -> None:
     assert at.text_area(key="w:compare.body").value == mine
 
 
-def test_small_run_shows_summary_verdict_and_four_charts() -> None:
+def test_small_run_shows_the_answer_cost_summary_and_four_charts() -> None:
     at = open_compare()
+    at.radio(key="w:compare.mode").set_value("fixed").run()
     at.number_input(key="w:compare.n").set_value(8).run()
     at.number_input(key="w:compare.warmup").set_value(1).run()
     at.number_input(key="w:compare.concurrency").set_value(2).run()
@@ -80,18 +99,24 @@ def test_small_run_shows_summary_verdict_and_four_charts() -> None:
     assert at.session_state["compared"] is True
     subheaders = [s.value for s in at.subheader]
     assert any(s.startswith(f"Results — run {job.run_id[:8]}") for s in subheaders)
-    summary = at.dataframe[0].value
+    # The answer comes first: a headline sentence about overhead, then the cost per path.
+    text = headline(at)
+    assert "overhead" in text or "No clear answer" in text, text
+    cost = next(d.value for d in at.dataframe if "network / month" in d.value.columns)
+    assert cost["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
+    assert all(v.startswith("$") for v in cost["network / month"])
+    summary = summary_frame(at)
     assert summary["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
     assert summary["measured"].tolist() == [8, 8, 8]
+    assert "modelled network p50" in summary.columns  # planned beside measured on the sandbox
+    assert len(summary.columns) <= 8  # fits a 1280x720 projector; the rest is one toggle away
     captions = " ".join(c.value for c in at.caption)
     assert "p90 from 8 samples is rough" in captions
     assert "modelled, not measured on AWS" in captions
     assert "intervals hold for all 3 pairs together" in captions
-    significant = [s.value for s in at.success]
-    quiet = [line for m in at.markdown for line in m.value.splitlines() if "no difference detectable" in line
-             or "too few samples" in line]
-    assert len(significant) + len(quiet) == 6  # 3 pairs x (overhead, client latency)
-    assert all("95% CI" in v for v in significant)
+    lines = [line for m in at.markdown for line in m.value.splitlines() if line.startswith("- ")]
+    assert len(lines) == 6  # 3 pairs x (overhead, client latency), in "Every interval"
+    assert all("95% CI" in line or "too few samples" in line for line in lines)
     charts = at.get("vega_lite_chart")
     assert len(charts) == 4
     titles = []
@@ -103,11 +128,27 @@ def test_small_run_shows_summary_verdict_and_four_charts() -> None:
         assert 0 < rows <= 5000  # aggregates, never raw samples by the thousand
     assert all("modelled, not measured on AWS" in t for t in titles), titles
     labels = [b.label for b in at.get("download_button")]
-    assert labels.count("CSV") == 4
+    assert labels.count("CSV") == 4 and labels.count("SVG") == 4 and labels.count("PNG") == 4
+    assert "Stakeholder report (HTML)" in labels
+
+
+def test_the_default_adaptive_run_stops_once_the_answer_is_clear() -> None:
+    at = open_compare()
+    at.number_input(key="w:compare.precision").set_value(40.0).run()  # wide: the fast sandbox gets there quickly
+    job = start_and_wait(at)
+    assert job.status == "complete", job.error
+    assert "stopped when every interval was within ±40 ms" in job.note
+    from workshop.store import Store
+
+    with Store.open() as store:
+        run = store.get_run(job.run_id)
+    assert run.settings["precision_ms"] == 40.0 and run.settings["max_tokens"] == 16
+    assert "stay valid however early the run stopped" in " ".join(c.value for c in at.caption)
 
 
 def test_cancel_stops_the_run_and_keeps_what_was_taken() -> None:
     at = open_compare()
+    at.radio(key="w:compare.mode").set_value("fixed").run()
     at.number_input(key="w:compare.n").set_value(100_000).run()
     at.button(key="compare-start").click().run()
     job = at.session_state["compare.job"]
@@ -127,7 +168,8 @@ def test_cancel_stops_the_run_and_keeps_what_was_taken() -> None:
     ("change", "field"),
     [
         (lambda at: at.multiselect(key="w:compare.paths").set_value([]), "Paths"),
-        (lambda at: at.number_input(key="w:compare.n").set_value(0), "Samples per path (N)"),
+        (lambda at: at.radio(key="w:compare.mode").set_value("fixed").run()
+         .number_input(key="w:compare.n").set_value(0), "Samples per path (N)"),
         (lambda at: at.text_area(key="w:compare.body").set_value('{"messages": [}'), "body"),
     ],
 )
@@ -198,12 +240,15 @@ def test_a_linked_run_is_drawn_from_its_kept_analysis_without_samples_or_workben
     monkeypatch.setattr(Workbench, "open", refuse)  # nor start the workbench / sandbox
     at = open_linked(run_id)
     assert any(s.value == f"Results — run {run_id[:8]} (complete)" for s in at.subheader)
-    summary = at.dataframe[0].value
+    summary = summary_frame(at)
     assert summary["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
     assert summary["measured"].tolist() == [30, 30, 30]
     expected_p50 = kept.analysis.summary["overhead_ms_p50"].tolist()
     assert summary["overhead p50"].tolist() == pytest.approx(expected_p50)
-    assert any("PrivateLink overhead is" in s.value and "lower than NAT" in s.value for s in at.success)
+    assert headline(at).startswith("PrivateLink adds the least overhead: ")
+    assert "6.0 ms less than NAT" in headline(at) and "3.0 ms less than Cross-account" in headline(at)
+    assert any("PrivateLink overhead is" in line and "lower than NAT" in line
+               for m in at.markdown for line in m.value.splitlines())
     charts = at.get("vega_lite_chart")
     assert len(charts) == 4
     for chart, name in zip(charts, ("ecdf", "overhead_box", "decomposition", "drift"), strict=True):
@@ -222,7 +267,7 @@ def test_a_run_without_a_kept_analysis_is_analysed_on_first_view_and_kept() -> N
         run_id = stored_run(store, n=12)
         assert store.load_analysis(run_id, version=ANALYSIS_VERSION) is None  # e.g. a run from before
     at = open_linked(run_id)
-    assert at.dataframe[0].value["measured"].tolist() == [12, 12, 12]
+    assert summary_frame(at)["measured"].tolist() == [12, 12, 12]
     assert len(at.get("vega_lite_chart")) == 4
     with Store.open() as store:
         text = store.load_analysis(run_id, version=ANALYSIS_VERSION)
@@ -240,5 +285,8 @@ def test_chart_exports_are_built_from_the_kept_spec() -> None:
         spec = analyse_run(store, run_id).charts["ecdf"]
     assert json.loads(_saver(spec, "json")()) == spec
     html = _saver(spec, "html")()
-    assert "vega-embed" in html and json.dumps(spec["$schema"])[1:-1] in html
-    assert charts.SANDBOX_SUBTITLE in html
+    assert "vega" in html and charts.SANDBOX_SUBTITLE in html
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?https?:""", html)  # Vega bundled in: draws offline
+    svg = _saver(spec, "svg")()
+    assert svg.lstrip().startswith("<svg") and charts.SANDBOX_SUBTITLE in svg
+    assert _saver(spec, "png")()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -64,6 +64,17 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+def summary_frame(at: AppTest):
+    """The per-path table of the opened run (the runs list and the cost table come first)."""
+    return next(d.value for d in at.dataframe if "measured" in d.value.columns)
+
+
+def verdict_lines(at: AppTest) -> list[str]:
+    """Every pairwise verdict sentence shown (inside "Every interval" and the side-by-side view)."""
+    return [line[2:] for m in at.markdown for line in m.value.splitlines() if line.startswith("- ")]
+
+
+
 def test_empty_history_renders_with_the_frame_and_points_to_compare(store: Store) -> None:
     at = open_history()
     assert at.title[0].value.endswith("7. History")
@@ -81,8 +92,9 @@ def test_lists_a_run_with_its_status_and_opens_it_with_summary_verdict_and_chart
     body = texts(at)
     assert f"Results — run {run_id[:8]} (complete)" in body
     # The verdict finds the modelled overhead difference (PrivateLink 6 ms vs NAT 12 ms).
-    assert any("PrivateLink overhead is" in s.value and "lower than NAT" in s.value for s in at.success)
-    summary = at.dataframe[1].value
+    assert any("PrivateLink overhead is" in v and "lower than NAT" in v for v in verdict_lines(at))
+    assert "PrivateLink adds the least overhead: 6.0 ms less than NAT" in body  # the headline, first
+    summary = summary_frame(at)
     assert summary["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
     charts = at.get("vega_lite_chart")
     assert len(charts) == 4
@@ -110,7 +122,7 @@ def test_compares_two_runs_side_by_side(store: Store) -> None:
     assert run_a.value == first and run_b.value == second
     captions = " ".join(c.value for c in at.caption)
     assert first[:8] in captions and second[:8] in captions
-    verdicts = [s.value for s in at.success]
+    verdicts = verdict_lines(at)
     # Run B has two paths: one pair per metric; run A three paths: three pairs per metric.
     assert sum("PrivateLink overhead is" in v for v in verdicts) >= 2
 
@@ -188,10 +200,10 @@ def test_a_run_is_drawn_from_its_kept_analysis_without_reading_its_samples(store
     monkeypatch.setattr(Workbench, "open", refuse)
     at = open_history()
     assert f"Results — run {run_id[:8]} (complete)" in texts(at)
-    summary = at.dataframe[1].value
+    summary = summary_frame(at)
     assert summary["measured"].tolist() == [30, 30, 30]
     assert summary["client p50"].tolist() == pytest.approx(kept.analysis.summary["client_ms_p50"].tolist())
-    assert any("PrivateLink overhead is" in s.value and "lower than NAT" in s.value for s in at.success)
+    assert any("PrivateLink overhead is" in v and "lower than NAT" in v for v in verdict_lines(at))
     assert len(at.get("vega_lite_chart")) == 4
 
 
@@ -204,4 +216,4 @@ def test_a_run_whose_samples_changed_is_analysed_again(store: Store) -> None:
                              client_ms=230.0, server_ms=200.0, overhead_ms=30.0, http_status=200)
     store.add_sample(run_id, extra, seq=10_000)
     at = open_history()
-    assert at.dataframe[1].value["measured"].tolist() == [11, 10, 10]
+    assert summary_frame(at)["measured"].tolist() == [11, 10, 10]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from workshop import PATH_LABELS
 from workshop.commands.common import add_config_arguments
-from workshop.diagnostics import ACCESS_PROBES, PathDiagnosis
+from workshop.diagnostics import ACCESS_PROBES, PathDiagnosis, SharedEndpoint
 
 STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
 
@@ -43,8 +43,9 @@ def _ms(value: float | None) -> str:
     return "" if value is None else f"{value:8.1f} ms"
 
 
-def render(diagnoses: Sequence[PathDiagnosis]) -> str:
-    """The human table: one block per path, one line per check, the fix under a failure."""
+def render(diagnoses: Sequence[PathDiagnosis], shared: Sequence[SharedEndpoint] = ()) -> str:
+    """The human table: one block per path, one line per check, the fix under a failure;
+    then the paths that reach one endpoint (a comparison cannot tell them apart)."""
     lines: list[str] = []
     width = max(len(name) for name in ("DNS resolution", "TCP connect", "TLS handshake", "Caller identity",
                                        "Model access"))
@@ -62,13 +63,17 @@ def render(diagnoses: Sequence[PathDiagnosis]) -> str:
         if diagnosis.sandbox:
             lines.append("  (sandbox: every path is a loopback listener; timings are local, not AWS's)")
         lines.append("")
+    for group in shared:
+        lines.append(f"SAME ENDPOINT  {' = '.join(group.paths)}")
+        lines.append(f"  {group.reason}")
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def run(args: argparse.Namespace) -> int:
     from workshop import catalog
     from workshop.config import load_or_default
-    from workshop.diagnostics import diagnose
+    from workshop.diagnostics import diagnose, shared_endpoints
     from workshop.workbench import Workbench
 
     config = load_or_default(args.config, args.key_file)
@@ -80,8 +85,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     with Workbench.open(config, no_delay=True) as workbench:
         diagnoses = diagnose(workbench, names, model_id=model_id, probe=args.probe)
+        shared = shared_endpoints(workbench, names)
     if args.json:
-        print(json.dumps([d.to_dict() for d in diagnoses], indent=2, ensure_ascii=False))
+        data = [d.to_dict() for d in diagnoses]
+        for item in data:  # which paths reach the same endpoint as this one (None: its own)
+            group = next((g for g in shared if item["path"] in g.paths), None)
+            item["shared_endpoint"] = group.to_dict() if group else None
+        print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        sys.stdout.write(render(diagnoses))
+        sys.stdout.write(render(diagnoses, shared))
     return 0 if all(d.ok for d in diagnoses) else 1

@@ -7,6 +7,8 @@ client can be pointed at it by hand; runs until Ctrl-C (or SIGTERM) and stops cl
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import signal
 import sys
 import threading
@@ -30,6 +32,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"first port (default {DEFAULT_PORT}; 0 = any free)")
     p.add_argument("--no-delay", action="store_true", help="turn every simulated delay off")
     p.add_argument("--seed", type=int, default=0, help="seed of the latency and fault random streams")
+    p.add_argument("--faults", metavar="JSON", help='injected faults as a JSON object of [sandbox] keys, '
+                   'e.g. \'{"ThrottleRate": 0.1}\'')
+    p.add_argument("--latency-profile", metavar="FILE",
+                   help="a latency profile JSON file in latency.json's shape (default: the built-in one)")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON line (endpoints, sts, control, region) instead of the table")
+    p.add_argument("--exit-with-stdin", action="store_true",
+                   help="stop when standard input closes (how the console and CLI run it as a child)")
     p.set_defaults(handler=run)
 
 
@@ -61,8 +71,22 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65532:
         raise InputError(f"port {args.port} is out of range", field="--port", fix="use 1024-65532, or 0 for any free port")
+    faults = None
+    if args.faults:
+        from workshop.sandbox import Faults
+
+        try:
+            mapping = json.loads(args.faults)
+        except ValueError as exc:
+            raise InputError(f"--faults is not JSON ({exc.msg})", field="--faults",
+                             fix='a JSON object, e.g. {"ThrottleRate": 0.1}') from None
+        if not isinstance(mapping, dict):
+            raise InputError("--faults must be a JSON object", field="--faults", fix='e.g. {"ThrottleRate": 0.1}')
+        faults = Faults.from_mapping(mapping)
+    profile = load_latency_profile(args.latency_profile) if args.latency_profile else None
     try:
-        server = start_sandbox(host=args.host, port=args.port, no_delay=args.no_delay, seed=args.seed)
+        server = start_sandbox(host=args.host, port=args.port, no_delay=args.no_delay, seed=args.seed,
+                               faults=faults, profile=profile)
     except OSError as exc:
         raise EndpointError(
             f"cannot listen on {args.host}:{args.port}-{args.port + 3}: {exc.strerror or exc}",
@@ -70,12 +94,19 @@ def run(args: argparse.Namespace) -> int:
         ) from exc
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if threading.current_thread() is threading.main_thread() else None
+    if args.exit_with_stdin:
+        threading.Thread(target=_stop_at_eof, args=(stop,), name="sandbox-stdin", daemon=True).start()
     try:
         if not is_loopback_host(args.host):
             print(f"warning: listening on {args.host}, reachable from other machines", file=sys.stderr)
-        for line in describe(server):
-            print(line)
-        print("sandbox running; Ctrl-C to stop", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"endpoints": server.endpoints, "sts": server.sts_endpoint,
+                              "control": server.control_endpoint, "region": server.region,
+                              "pid": os.getpid()}))
+        else:
+            for line in describe(server):
+                print(line)
+            print("sandbox running; Ctrl-C to stop", file=sys.stderr)
         sys.stdout.flush()
         while not stop.wait(0.5):
             pass
@@ -85,5 +116,34 @@ def run(args: argparse.Namespace) -> int:
         server.stop()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-    print("sandbox stopped", file=sys.stderr)
+    if not args.json:
+        print("sandbox stopped", file=sys.stderr)
     return 0
+
+
+def load_latency_profile(path: str) -> dict[str, Any]:
+    """A latency profile file, checked for the sections the sandbox reads (InputError)."""
+    from pathlib import Path
+
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read {path} ({exc.strerror or exc})", field="--latency-profile",
+                         fix="name a readable JSON file shaped like workshop/sandbox/latency.json") from None
+    except ValueError as exc:
+        raise InputError(f"{path} is not JSON ({exc})", field="--latency-profile",
+                         fix="a JSON object shaped like workshop/sandbox/latency.json") from None
+    if not isinstance(data, dict) or not {"paths", "families"} <= data.keys():
+        raise InputError(f"{path} has no 'paths' and 'families' sections", field="--latency-profile",
+                         fix="start from a copy of workshop/sandbox/latency.json")
+    return data
+
+
+def _stop_at_eof(stop: threading.Event) -> None:
+    """Set ``stop`` when standard input closes: the parent ended (or asked us to)."""
+    try:
+        while sys.stdin.buffer.read(4096):
+            pass
+    except (OSError, ValueError):
+        pass
+    stop.set()

@@ -107,6 +107,11 @@ class _Listener(ThreadingHTTPServer):
             self._open.discard(request)
         super().shutdown_request(request)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (a cancelled run, a killed process) is normal
+        # here: log it quietly instead of printing a traceback on the console's terminal.
+        log.debug("connection from %s ended abruptly", client_address, exc_info=True)
+
     def close_connections(self) -> None:
         with self._open_lock:
             conns = list(self._open)
@@ -199,13 +204,14 @@ class SandboxServer:
         seed: int = 0,
         faults: Faults | None = None,
         region: str = "us-east-1",
+        profile: dict[str, Any] | None = None,
     ) -> None:
         self.host = host
         self.region = region
         self.no_delay = no_delay
         self.seed = seed
         self.principals = Principals()
-        self.latency = LatencyModel(seed=seed, no_delay=no_delay)
+        self.latency = LatencyModel(seed=seed, no_delay=no_delay, profile=profile)
         self._faults = faults or Faults()
         self._fault_rng = random.Random(seed + 1)
         self._fault_lock = threading.Lock()
@@ -251,6 +257,12 @@ class SandboxServer:
     @property
     def faults(self) -> Faults:
         return self._faults
+
+    def describe(self) -> dict[str, Any]:
+        """Endpoints, STS, control plane and region: what another process needs to use this
+        sandbox (the same shape ``python -m workshop sandbox --json`` prints)."""
+        return {"endpoints": self.endpoints, "sts": self.sts_endpoint, "control": self.control_endpoint,
+                "region": self.region}
 
     @property
     def model_calls(self) -> int:
@@ -378,9 +390,9 @@ class SandboxServer:
 
     @staticmethod
     def _send(h: _Handler, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-        if h.network_ms:
-            # Not an AWS header: lets the bench (and the curious) compare planned and observed delay.
-            headers = [*headers, ("x-sandbox-network-ms", f"{h.network_ms:.3f}")]
+        # Not an AWS header: the network delay the sandbox planned for this request (0 without
+        # delay), so the console can show planned beside measured.
+        headers = [*headers, ("x-sandbox-network-ms", f"{h.network_ms:.3f}")]
         h.wfile.write(_head(status, [*headers, ("Content-Length", str(len(body)))]) + body)
 
     def _send_json(self, h: _Handler, request_id: str, payload: Any, extra: Iterable[tuple[str, str]] = ()) -> None:
@@ -588,9 +600,7 @@ class SandboxServer:
             latency_ms = round((time.perf_counter() - t0) * 1000)
             self._send_json(h, request_id, self._converse_body(gen, ctx, latency_ms), [simulated])
             return
-        extra = [simulated]
-        if network_ms:
-            extra.append(("x-sandbox-network-ms", f"{network_ms:.3f}"))
+        extra = [simulated, ("x-sandbox-network-ms", f"{network_ms:.3f}")]
         stream = _Stream(h, request_id, [("X-Amzn-Bedrock-Content-Type", "application/json"), *extra]
                          if operation == "invoke-with-response-stream" else extra)
         self._stream(stream, operation, family, req, gen, ctx, t0, slow_ms, timing.ttft_ms, timing.tokens_per_second)
@@ -718,13 +728,15 @@ def start_sandbox(
     faults: Faults | None = None,
     *,
     region: str = "us-east-1",
+    profile: dict[str, Any] | None = None,
 ) -> SandboxServer:
     """Start the sandbox in background threads and return it (already accepting connections).
 
     ``port=0`` picks free ports; ``port=N`` binds nat=N, vpce=N+1, cross-account=N+2, sts=N+3.
-    ``no_delay`` turns every simulated delay off (faults still apply).
+    ``no_delay`` turns every simulated delay off (faults still apply); ``profile`` replaces
+    the latency profile (latency.json's shape).
     """
-    return SandboxServer(host, port, no_delay=no_delay, seed=seed, faults=faults, region=region)
+    return SandboxServer(host, port, no_delay=no_delay, seed=seed, faults=faults, region=region, profile=profile)
 
 
 __all__ = ["LISTENER_NAMES", "SandboxServer", "start_sandbox"]

@@ -1,18 +1,21 @@
-"""Step 5 — Compare paths: run settings, a live run drawn from snapshots, then the verdict.
+"""Step 5 — Compare paths: the answer first, then the settings that produced it.
 
-The comparison itself never runs inside the script: the Start button's ``on_click``
-callback builds a ``compare.ComparisonJob`` (a worker thread writing every sample to the
-store) and keeps it in ``st.session_state``; a ``@st.fragment(run_every=...)`` draws
-``job.snapshot()`` while it runs, so a click anywhere (Cancel included) never aborts it.
+Nothing is measured in this process. Start hands the run to a runner process
+(``workshop.runner``: the same engine the CLI runs) and keeps its handle in
+``st.session_state`` and in a server-wide registry; a ``@st.fragment(run_every=...)`` draws
+the handle's snapshots while the child measures. A click anywhere never aborts a run, a
+browser refresh finds the run again, and a closed tab does not stop it.
 
-A finished run is drawn by :func:`show_run` from the store, through the core's aggregates
-(``stats``) and chart builders (``charts``): the browser gets at most a few thousand
-points whatever the run size. History draws stored runs with the same function.
+The default run is adaptive: it stops when every pairwise overhead interval is within
+±0.5 ms (or after 60 s), with short answers, so a participant has the answer within a
+minute. A finished run is drawn by :func:`show_run` from its kept analysis: the headline,
+the cost at a stated volume, the one-time costs, the four charts, the table and the
+stakeholder report. History draws stored runs with the same function.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -38,15 +41,24 @@ BODY = state.register("compare.body", lambda: None)
 """Request body text; seeded from the Model & prompt page, else the family template."""
 BODY_FOR = state.register("compare.body_for", lambda: None)
 """(model family, api) the body was seeded for; a change reseeds an untouched body."""
-N = state.register("compare.n", lambda: 20)
+MODE = state.register("compare.mode", lambda: "precision")
+"""``precision``: until the answer is clear (or the time is up); ``fixed``: N samples per path."""
+PRECISION = state.register("compare.precision", lambda: 0.5)
+MAX_TIME = state.register("compare.max_time", lambda: 60)
+N = state.register("compare.n", lambda: 100)
 WARMUP = state.register("compare.warmup", lambda: 2)
-CONCURRENCY = state.register("compare.concurrency", lambda: 1)
+CONCURRENCY = state.register("compare.concurrency", lambda: _default_concurrency())
+SHORT = state.register("compare.short", lambda: True)
+"""Cap answers at ``answer_limit.COMPARE_MAX_TOKENS`` tokens (the path's cost does not grow with them)."""
 SCHEDULE = state.register("compare.schedule", lambda: "round-robin")
 SEED = state.register("compare.seed", lambda: 0)
+VOLUME = state.register("compare.volume", lambda: None)
+"""Calls per month the cost is shown for (None: the config's [cost] CallsPerMonth, else a million)."""
+ALL_COLUMNS = state.register("compare.all_columns", lambda: False)
 JOB = state.register("compare.job", lambda: None)
-"""The running (or last) ``compare.ComparisonJob``."""
+"""The running (or last) run's handle: a ``runner.RunnerProcess``."""
 RUN_ID = state.register("compare.run_id", lambda: None)
-"""Id of the last run started here (its results are shown under the settings)."""
+"""Id of the last run started (or opened) here; its results are shown first."""
 PROBLEM = state.register("compare.problem", lambda: None)
 """The one-line message of the last refused Start (names the field)."""
 
@@ -54,11 +66,18 @@ SCHEDULES: dict[str, str] = {
     "round-robin": "Round-robin (nat, vpce, cross-account, nat, …)",
     "shuffled": "Shuffled blocks (each block has every path once, order seeded)",
 }
+MODES: dict[str, str] = {
+    "precision": "Until the answer is clear",
+    "fixed": "A fixed number of samples",
+}
 LIVE_INTERVAL_S = 0.5
 MAX_N = 100_000
 
-_HAS_VL_CONVERT = importlib.util.find_spec("vl_convert") is not None
-"""PNG/SVG export needs vl-convert; without it we offer the Vega-Lite spec and HTML instead."""
+
+def _default_concurrency() -> int:
+    from workshop.compare import DEFAULT_CONCURRENCY
+
+    return DEFAULT_CONCURRENCY
 
 
 # ==================================================================================== store
@@ -78,39 +97,67 @@ def open_store(ctx: Context) -> Store:
     return _store_at(resolve_url(getattr(ctx.config, "store_url", None)))
 
 
+@st.cache_resource(show_spinner=False)
+def _live_runs() -> dict[str, Any]:
+    """Every run this server started, by id: a refreshed or reopened page finds its run here."""
+    return {}
+
+
 # ==================================================================================== page
 
 
 def compare_page(ctx: Context) -> None:
     """The Compare page body (the page file has already called the frame)."""
-    st.markdown(
-        "Send the same request through several access paths, interleaved so drift hits every path "
-        "alike, and compare **client latency** and **network overhead** (client − server time). "
-        "The verdict gives the difference of medians with a bootstrap 95% interval."
-    )
+    _adopt_live_run()
     _record_finished_run(ctx)
     _run_from_link()
     paths = ctx.path_names()
     if not paths:
         return
-    _settings_form(ctx, paths)
-    _controls(ctx)
-    if state.get(JOB) is not None:
+    job = state.get(JOB)
+    running = _job_running(job)
+    run_id = state.get(RUN_ID)
+    if running:
+        _controls(ctx)
         from workshop.ui.runner import follow
 
-        follow(JOB, lambda job: _draw_live(ctx, job), interval=LIVE_INTERVAL_S, is_running=_job_running)
+        follow(JOB, lambda j: _draw_live(ctx, j), interval=LIVE_INTERVAL_S, is_running=_job_running)
+    elif run_id:
+        _show_last_run(ctx, run_id)
+    else:
+        st.markdown(
+            "Send the same request through every access path, interleaved so drift hits them alike, "
+            "and get **the answer**: which path adds the least network overhead, by how much, whether "
+            "it matters, and what each path costs. The run stops by itself once the answer is clear."
+        )
+    with st.expander("Run settings", expanded=not run_id or running, icon=":material/tune:"):
+        _settings_form(ctx, paths)
+    if not running:
+        _controls(ctx)
 
-    run_id = state.get(RUN_ID)
+
+def _show_last_run(ctx: Context, run_id: str) -> None:
+    try:
+        store = open_store(ctx)
+        run = store.get_run(run_id)
+    except WorkshopError as err:
+        st.error(str(err), icon=":material/error:")
+        return
     job = state.get(JOB)
-    if run_id and (job is None or not _job_running(job)):
-        try:
-            store = open_store(ctx)
-            run = store.get_run(run_id)
-        except WorkshopError as err:
-            st.error(str(err), icon="⚠️")
-            return
-        st.divider()
-        show_run(ctx, store, run, key="compare")
+    if job is not None and getattr(job, "run_id", None) == run_id and job.error and job.status == "failed":
+        st.error(f"The run stopped: {job.error}", icon=":material/error:")
+    show_run(ctx, store, run, key="compare")
+
+
+def _adopt_live_run() -> None:
+    """After a browser refresh (a new session), pick up a run this server is still measuring."""
+    if _job_running(state.get(JOB)):
+        return
+    live = [h for h in _live_runs().values() if not h.finished]
+    if live:
+        handle = max(live, key=lambda h: h.started)
+        state.put(JOB, handle)
+        state.put(RUN_ID, handle.run_id)
 
 
 def _run_from_link() -> None:
@@ -186,6 +233,8 @@ def _reseed_body(ctx: Context) -> None:
 
 
 def _settings_form(ctx: Context, paths: list[str]) -> None:
+    from workshop.answer_limit import COMPARE_MAX_TOKENS
+
     if state.get(PATHS) is None:
         state.put(PATHS, list(paths))  # default: every path of the config
     state.put(PATHS, [p for p in state.get(PATHS) if p in paths])
@@ -193,7 +242,6 @@ def _settings_form(ctx: Context, paths: list[str]) -> None:
         state.put(MODEL, _default_model(ctx))
     running = _job_running(state.get(JOB))
 
-    st.subheader("Run settings")
     left, right = st.columns([3, 2])
     with left:
         st.multiselect("Paths", paths,
@@ -207,22 +255,37 @@ def _settings_form(ctx: Context, paths: list[str]) -> None:
                      disabled=running, **bind(MODEL, on_change=lambda: _reseed_body(ctx)))
         st.selectbox("API", list(APIS), disabled=running, **bind(API, on_change=lambda: _reseed_body(ctx)))
         _reseed_body(ctx)
-        st.text_area("Request body (JSON)", height=180, disabled=running,
+        st.text_area("Request body (JSON)", height=160, disabled=running,
                      help="Seeded from the Model & prompt page when it fits this model, else the family "
-                     "template. Keep max tokens small: you are measuring the path, not the model.",
-                     **bind(BODY))
+                     "template.", **bind(BODY))
+        st.checkbox(f"Short answers (at most {COMPARE_MAX_TOKENS} tokens)", disabled=running,
+                    help="What a path adds is paid once per call, not per token, so a short answer measures "
+                    "the same overhead several times faster (docs/statistics.md shows the measurement). "
+                    "Untick to send the body exactly as written.", **bind(SHORT))
         st.button("Reset body to the template", key="compare-reset-body", disabled=running,
                   on_click=lambda: state.put(BODY, _template_or_empty(state.get(MODEL), state.get(API))))
     with right:
+        st.radio("Stop", list(MODES), format_func=MODES.get, horizontal=True, disabled=running, **bind(MODE))
         a, b = st.columns(2)
-        a.number_input("Samples per path (N)", min_value=0, max_value=MAX_N, step=10, disabled=running,
-                       help="p90 needs about 50 samples per path, p99 about 500.", **bind(N))
-        b.number_input("Warm-up calls per path", min_value=0, max_value=100, disabled=running,
+        if state.get(MODE) == "precision":
+            a.number_input("Precision (± ms)", min_value=0.05, max_value=100.0, step=0.1, format="%.2f",
+                           disabled=running, help="Stop once every pairwise overhead interval is this narrow. "
+                           "The intervals stay valid however early the run stops.", **bind(PRECISION))
+            b.number_input("At most (seconds)", min_value=5, max_value=3600, step=10, disabled=running,
+                           help="Stop after this long even if the precision is not reached (and say so).",
+                           **bind(MAX_TIME))
+        else:
+            a.number_input("Samples per path (N)", min_value=0, max_value=MAX_N, step=10, disabled=running,
+                           help="p90 needs about 50 samples per path, p99 about 500.", **bind(N))
+            b.empty()
+        c, d = st.columns(2)
+        c.number_input("Warm-up calls per path", min_value=0, max_value=100, disabled=running,
                        help="Recorded, excluded from the statistics; the cold first call is shown apart.",
                        **bind(WARMUP))
-        a.number_input("Concurrency", min_value=1, max_value=64, disabled=running,
-                       help="Worker threads; one reused client per path.", **bind(CONCURRENCY))
-        b.number_input("Seed", min_value=0, max_value=2**31 - 1, disabled=running,
+        d.number_input("Concurrency", min_value=1, max_value=64, disabled=running,
+                       help="Calls in flight at once; one reused client per path. The default is measured "
+                       "not to move overhead (docs/statistics.md).", **bind(CONCURRENCY))
+        c.number_input("Seed", min_value=0, max_value=2**31 - 1, disabled=running,
                        help="Makes the schedule and the bootstrap reproducible.", **bind(SEED))
         st.radio("Schedule", list(SCHEDULES), format_func=SCHEDULES.get, disabled=running, **bind(SCHEDULE))
 
@@ -247,17 +310,34 @@ class FormValues:
     concurrency: int
     schedule: str
     seed: int
+    precision_ms: float | None = None
+    max_time_s: float | None = None
+    max_tokens: int | None = None
 
 
 def read_form() -> FormValues:
     """The form's values, validated; InputError/TemplateError naming the field otherwise."""
+    from workshop.answer_limit import COMPARE_MAX_TOKENS, with_max_tokens
+
     paths = tuple(state.get(PATHS) or ())
     if not paths:
         raise InputError("choose at least one path", field="Paths", fix="tick nat, vpce or cross-account")
-    n = state.get(N)
-    if n is None or int(n) < 1:
-        raise InputError(f"{n!r} samples per path is not enough", field="Samples per path (N)",
-                         fix="use at least 1 (50+ for a p90, 500+ for a p99)")
+    adaptive = state.get(MODE) == "precision"
+    if adaptive:
+        precision = state.get(PRECISION)
+        if precision is None or not float(precision) > 0:
+            raise InputError(f"{precision!r} ms is not a precision", field="Precision (± ms)",
+                             fix="a positive number of milliseconds, e.g. 0.5")
+        max_time = state.get(MAX_TIME)
+        if max_time is None or not float(max_time) > 0:
+            raise InputError(f"{max_time!r} s is not a time limit", field="At most (seconds)",
+                             fix="a positive number of seconds, e.g. 60")
+        n = 10_000
+    else:
+        n = state.get(N)
+        if n is None or int(n) < 1:
+            raise InputError(f"{n!r} samples per path is not enough", field="Samples per path (N)",
+                             fix="use at least 1 (50+ for a p90, 500+ for a p99)")
     model_id = state.get(MODEL)
     if not model_id:
         raise InputError("no model chosen", field="Model", fix="pick one on Model & prompt or here")
@@ -269,18 +349,26 @@ def read_form() -> FormValues:
 
     api = state.get(API)
     body = parse_body(state.get(BODY) or "", family, api)  # TemplateError names "body" + line/column
+    max_tokens = COMPARE_MAX_TOKENS if state.get(SHORT) else None
+    if max_tokens:
+        body = with_max_tokens(body, family, api, max_tokens)
     return FormValues(paths=paths, model_id=model_id, api=api, body=body, n=int(n),
                       warmup=int(state.get(WARMUP) or 0), concurrency=int(state.get(CONCURRENCY) or 1),
-                      schedule=state.get(SCHEDULE), seed=int(state.get(SEED) or 0))
+                      schedule=state.get(SCHEDULE), seed=int(state.get(SEED) or 0),
+                      precision_ms=float(state.get(PRECISION)) if adaptive else None,
+                      max_time_s=float(state.get(MAX_TIME)) if adaptive else None, max_tokens=max_tokens)
 
 
-def build_settings(values: FormValues) -> Any:
+def build_settings(values: FormValues, config: Any = None) -> Any:
     """``compare.RunSettings`` from the checked form (the core validates again)."""
-    from workshop.compare import RunSettings
+    from workshop.compare import RunSettings, path_facts
 
+    facts = path_facts(config, values.paths) if config is not None else {}
     return RunSettings(
         paths=values.paths, model_id=values.model_id, body=values.body, api=values.api, samples=values.n,
         warmup=values.warmup, concurrency=values.concurrency, schedule=values.schedule, seed=values.seed,
+        precision_ms=values.precision_ms, time_limit_s=values.max_time_s, max_tokens=values.max_tokens,
+        **facts,
     )
 
 
@@ -305,26 +393,39 @@ def participant(ctx: Context) -> str | None:
 
 
 def start_run(ctx: Context) -> None:
-    """on_click of Start: validate, then hand the run to a worker thread (never run it here)."""
+    """on_click of Start: validate, check the quota, then hand the run to a runner process."""
     state.put(PROBLEM, None)
     if _job_running(state.get(JOB)):
         return
     try:
-        from workshop.compare import ComparisonJob
+        from workshop import quotas
+        from workshop.runner import RunnerProcess, RunRequest
+        from workshop.store import resolve_url
 
-        settings = build_settings(read_form())
-        job = ComparisonJob(settings, ctx.workbench(), open_store(ctx), participant=participant(ctx),
-                            sandbox=ctx.is_sandbox)
-        job.start()
+        config = ctx.config
+        settings = build_settings(read_form(), config)
+        workbench = ctx.workbench()  # starts the sandbox's own process once per server
+        who = participant(ctx)
+        if quotas.is_limited(config.quota):  # refuse here, at once; the runner checks again
+            quotas.check_quota(config.quota, workbench.store, who or quotas.participant_id("console"),
+                               cost=settings.total + settings.warmup_total)
+        describe = getattr(workbench.sandbox, "describe", None)
+        request = RunRequest(settings=settings, config=workbench.config,
+                             store_url=resolve_url(getattr(config, "store_url", None)),
+                             sandbox=describe() if callable(describe) else None, participant=who,
+                             debug=bool(getattr(config, "debug", False)))
+        handle = RunnerProcess.start(request)
     except WorkshopError as err:
         state.put(PROBLEM, str(err))
         return
-    state.put(JOB, job)
-    state.put(RUN_ID, job.run_id)
+    _live_runs()[handle.run_id] = handle
+    state.put(JOB, handle)
+    state.put(RUN_ID, handle.run_id)
+    state.put(state.COMPARED, False)
 
 
 def cancel_run() -> None:
-    """on_click of Cancel: the worker stops at its next sample; every sample taken is kept."""
+    """on_click of Cancel: the runner stops at once; calls in flight get half a second."""
     job = state.get(JOB)
     if job is not None:
         job.cancel()
@@ -334,15 +435,37 @@ def _controls(ctx: Context) -> None:
     job = state.get(JOB)
     running = _job_running(job)
     row = st.container(horizontal=True)
-    row.button("Start comparison", type="primary", icon="▶️", key="compare-start", disabled=running,
-               on_click=start_run, args=(ctx,))
-    row.button("Cancel", icon="⏹️", key="compare-cancel", disabled=not running, on_click=cancel_run)
+    row.button("Start comparison", type="primary", icon=":material/play_arrow:", key="compare-start",
+               disabled=running, on_click=start_run, args=(ctx,))
+    row.button("Cancel", icon=":material/stop:", key="compare-cancel", disabled=not running, on_click=cancel_run)
     problem = state.get(PROBLEM)
     if problem:
-        st.error(problem, icon="⚠️")
+        st.error(problem, icon=":material/error:")
 
 
 # ---------------------------------------------------------------------------- live view
+
+
+def progress_text(snap: Any) -> str:
+    """One line saying where the run stands, in the participant's words."""
+    if snap.phase == "starting":
+        return "Starting the measuring process…"
+    if snap.phase == "warm-up":
+        return f"Warming up: {snap.warmup_done} / {snap.warmup_total} calls (not in the statistics)"
+    if snap.phase == "cancelling":
+        return "Cancelling… calls in flight get half a second; everything measured is kept."
+    if snap.phase == "analysing":
+        return "Analysing… (the statistics, the answer and the charts)"
+    rate = f"{snap.rate_per_s:.1f} calls/s"
+    left = f" · about {snap.eta_s:.0f} s left" if snap.eta_s is not None else ""
+    precision = snap.precision
+    if precision is not None:
+        if math.isfinite(precision.widest_ms):
+            where = f"intervals ±{precision.widest_ms:.2f} ms now, aiming for ±{precision.target_ms:g} ms"
+        else:
+            where = f"collecting enough samples for a first interval (aiming for ±{precision.target_ms:g} ms)"
+        return f"{where}{left} · {snap.done:,} samples · {rate}"
+    return f"{snap.done:,} / {snap.total:,} samples{left} · {snap.errors} errors · {snap.retried} retried · {rate}"
 
 
 def _draw_live(ctx: Context, job: Any) -> None:
@@ -352,28 +475,23 @@ def _draw_live(ctx: Context, job: Any) -> None:
     snap = job.snapshot()
     if snap.finished:
         if snap.error:
-            st.error(f"The run stopped: {snap.error}", icon="⚠️")
-        if snap.note:
-            st.caption(snap.note)
+            st.error(f"The run stopped: {snap.error}", icon=":material/error:")
         return
-    if snap.phase in ("starting", "warm-up"):
-        text = f"{snap.phase}: {snap.warmup_done} / {snap.warmup_total} warm-up calls"
-    else:
-        text = (f"{snap.done} / {snap.total} samples · {snap.errors} errors · {snap.retried} retried · "
-                f"{snap.rate_per_s:.1f} calls/s · {snap.elapsed_s:.0f} s")
-    st.progress(min(snap.fraction, 1.0), text=text)
+    st.progress(min(snap.fraction, 1.0), text=progress_text(snap))
     cols = st.columns(max(len(snap.per_path), 1))
+    from workshop.stats import path_label
+
     for column, (path, progress) in zip(cols, snap.per_path.items(), strict=False):
-        p50 = progress.p50_client_ms
-        column.metric(f"{path} · p50 so far", "—" if p50 != p50 else f"{p50:,.1f} ms",  # NaN until a sample
-                      help=f"{progress.done} samples, {progress.errors} errors; "
-                      f"overhead p50 {progress.p50_overhead_ms:,.1f} ms")
+        p50 = progress.p50_overhead_ms
+        column.metric(f"{path_label(path)} · overhead p50 so far", "—" if p50 != p50 else f"{p50:,.2f} ms",
+                      help=f"{progress.done} samples, {progress.errors} errors; client latency p50 "
+                      f"{progress.p50_client_ms:,.1f} ms")
     live = live_frame(snap)
     if not live.empty:
         from workshop import charts
 
         st.altair_chart(charts.live_chart(live), key="compare-live-chart")
-        show_sandbox_label(ctx.is_sandbox, "Live latency")
+        show_sandbox_label(ctx.is_sandbox, "Live overhead")
 
 
 def live_frame(snap: Any) -> pd.DataFrame:
@@ -381,7 +499,7 @@ def live_frame(snap: Any) -> pd.DataFrame:
     rows = [
         {"seq": r.seq, "path": r.path, "elapsed_s": r.elapsed_s, "client_ms": r.client_ms,
          "overhead_ms": r.overhead_ms, "ok": r.ok, "warmup": r.warmup}
-        for r in snap.recent
+        for r in snap.recent if r.ok and not r.warmup
     ]
     return pd.DataFrame(rows, columns=["seq", "path", "elapsed_s", "client_ms", "overhead_ms", "ok", "warmup"])
 
@@ -420,6 +538,7 @@ class RunAggregates:
     interval_note: str  # how the intervals were drawn (simultaneous over the pairs)
     data: dict[str, pd.DataFrame]  # name -> the aggregate the chart draws
     n: int
+    result: Any = None  # the compare.RunAnalysis itself (for the answer and the report)
 
 
 VERDICT_METRICS: tuple[str, ...] = ("overhead_ms", "client_ms")
@@ -448,6 +567,7 @@ def aggregates_of(result: Any) -> RunAggregates:
             "drift": analysis.drift,
         },
         n=int(analysis.summary["samples"].sum()) if len(analysis.summary) else 0,
+        result=result,
     )
 
 
@@ -478,37 +598,109 @@ def aggregates_for(store: Store, run: RunInfo) -> RunAggregates:
     return _aggregates(store, store.url, run.id, run.sample_count, run.status, seed, run.sandbox)
 
 
+def _volume(ctx: Context) -> int:
+    from workshop.cost import CostSettings
+
+    chosen = state.get(VOLUME)
+    if chosen:
+        return int(chosen)
+    try:
+        return CostSettings.from_mapping(getattr(ctx.config, "cost_settings", {}) or {}).calls_per_month
+    except WorkshopError:
+        return CostSettings().calls_per_month
+
+
+def answer_for(ctx: Context, run: RunInfo, agg: RunAggregates) -> Any:
+    """The run's answer, with the cost at the volume the page shows."""
+    from workshop.answer import for_run
+
+    cost_settings = getattr(ctx.config, "cost_settings", {}) or {}
+    try:
+        return for_run(run, agg.result.analysis, cost_settings=cost_settings, calls_per_month=_volume(ctx))
+    except WorkshopError:  # a bad [cost] section is reported on Setup; price with the defaults here
+        return for_run(run, agg.result.analysis, calls_per_month=_volume(ctx))
+
+
 def show_run_brief(ctx: Context, store: Store, run: RunInfo, *, key: str) -> None:
-    """Summary table and verdicts of a run (History's side-by-side view)."""
+    """The headline, summary table and every interval of a run (History's side-by-side view)."""
     st.caption(run_label(run))
     try:
         agg = aggregates_for(store, run)
     except WorkshopError as err:
-        st.error(str(err), icon="⚠️")
+        st.error(str(err), icon=":material/error:")
         return
-    _summary(ctx, run, agg)
+    if run.sample_count:
+        _headline(answer_for(ctx, run, agg), run)
+    _summary(ctx, run, agg, key=key, compact=True)
     _verdicts(agg)
 
 
 def show_run(ctx: Context, store: Store, run: RunInfo, *, key: str) -> None:
-    """The full result of a stored run: summary, verdicts, the four charts with downloads."""
+    """The full result of a stored run: answer, cost, charts, table, report."""
     st.subheader(f"Results — run {run.id[:8]} ({run.status})")
     if run.status == "cancelled":
-        st.warning("This run was cancelled: the statistics use the samples taken before that.", icon="⏹️")
+        st.warning("This run was cancelled: the statistics use the samples taken before that.",
+                   icon=":material/stop_circle:")
     elif run.status == "incomplete":
         st.warning("This run stopped midway (the console was closed or killed); every sample taken "
-                   "is kept and used.", icon="⚠️")
+                   "is kept and used.", icon=":material/warning:")
+    if run.notes:
+        st.caption(run.notes)
     if run.sample_count == 0:
-        st.info("No measured samples in this run.", icon="ℹ️")
+        st.info("No measured samples in this run.", icon=":material/info:")
         return
     try:
         agg = aggregates_for(store, run)
     except WorkshopError as err:
-        st.error(str(err), icon="⚠️")
+        st.error(str(err), icon=":material/error:")
         return
-    _summary(ctx, run, agg)
-    _verdicts(agg)
+    answer = answer_for(ctx, run, agg)
+    _headline(answer, run)
+    _cost(ctx, answer, key, short=bool((run.settings or {}).get("max_tokens")))
+    _summary(ctx, run, agg, key=key)
     _charts(ctx, run, agg, key)
+    with st.expander("Every interval", icon=":material/functions:"):
+        _verdicts(agg)
+    _report_button(run, agg, answer, key)
+
+
+def _headline(answer: Any, run: RunInfo) -> None:
+    """The answer in one or two sentences, above everything else."""
+    with st.container(border=True):
+        st.markdown(f"#### {answer.headline}")
+        if answer.one_time:
+            st.markdown(answer.one_time)
+        extra = [c for c in answer.caveats if not c.startswith("sandbox")]
+        if extra:
+            st.caption(" · ".join(extra))
+        show_sandbox_label(run.sandbox, "These latencies")
+
+
+def _cost(ctx: Context, answer: Any, key: str, *, short: bool = False) -> None:
+    from workshop.cost import money
+    from workshop.stats import path_label
+
+    estimate = answer.cost
+    if estimate is None:
+        return
+    left, right = st.columns([4, 1])
+    right.number_input("Calls per month", min_value=0, max_value=10**12, step=100_000, key=f"{key}-volume",
+                       value=_volume(ctx), on_change=_copy_volume, args=(f"{key}-volume",),
+                       help="The volume the cost is for; the per-call tokens and bytes are this run's.")
+    rows = [{"path": path_label(p), "network / month": money(c.network_monthly),
+             "fixed (hourly)": money(c.fixed_monthly), "data processed": money(c.data_monthly),
+             "model / month": money(c.model_monthly)} for p, c in estimate.paths.items()]
+    with left:
+        st.markdown(f"**What each path costs** at {estimate.calls_per_month:,} calls a month "
+                    f"(list prices, {estimate.as_of}, {estimate.region})")
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        notes = sorted({n for c in estimate.paths.values() for n in c.notes} | set(estimate.notes))
+        st.caption("Model cost: this run's tokens per call" + (" — short answers, so set OutputTokensPerCall in "
+                   "[cost] for your real ones" if short else "") + ". " + "; ".join(notes))
+
+
+def _copy_volume(widget_key: str) -> None:
+    state.put(VOLUME, int(st.session_state.get(widget_key) or 0))
 
 
 SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -516,26 +708,33 @@ SUMMARY_COLUMNS: tuple[tuple[str, str], ...] = (
     ("count", "measured"),
     ("errors", "errors"),
     ("retried", "retried"),
-    ("cold_client_ms", "cold call"),
-    ("client_ms_p50", "client p50"),
-    ("client_ms_p90", "client p90"),
-    ("client_ms_p99", "client p99"),
     ("overhead_ms_p50", "overhead p50"),
     ("overhead_ms_p90", "overhead p90"),
+    ("modelled_network_ms_p50", "modelled network p50"),
+    ("client_ms_p50", "client p50"),
+    ("cold_client_ms", "cold call"),
+    ("client_ms_p90", "client p90"),
+    ("client_ms_p99", "client p99"),
     ("overhead_ms_p99", "overhead p99"),
     ("server_ms_p50", "server p50"),
     ("ttft_ms_p50", "TTFT p50"),
     ("tokens_per_s_p50", "tokens/s p50"),
 )
+COMPACT_COLUMNS: tuple[str, ...] = ("measured", "errors", "overhead p50", "overhead p90", "modelled network p50",
+                                    "client p50", "cold call")
+"""What fits a 1280x720 projector; the rest is one toggle away."""
 
 
-def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+def summary_table(summary: pd.DataFrame, *, compact: bool = False) -> pd.DataFrame:
     """The columns a participant reads (ms unless named otherwise), one row per path."""
     table = pd.DataFrame({label: summary[column] for column, label in SUMMARY_COLUMNS if column in summary})
     from workshop.stats import path_label
 
+    if compact:
+        table = table[[c for c in COMPACT_COLUMNS if c in table]]
     table.insert(0, "path", [path_label(p) for p in summary.index])
-    # A column that is empty for every path (TTFT on a non-streaming API) only adds noise.
+    # A column that is empty for every path (TTFT on a non-streaming API, modelled network on
+    # AWS) only adds noise.
     return table.dropna(axis=1, how="all").reset_index(drop=True)
 
 
@@ -548,29 +747,35 @@ def summary_warnings(summary: pd.DataFrame) -> list[str]:
     return [f"{warning} — {', '.join(paths)}" for warning, paths in seen.items()]
 
 
-def _summary(ctx: Context, run: RunInfo, agg: RunAggregates) -> None:
-    st.markdown("**Summary per path** (milliseconds; warm-up excluded, failed and retried samples "
-                "counted but left out of latency)")
-    st.dataframe(summary_table(agg.summary), hide_index=True,
-                 column_config={label: st.column_config.NumberColumn(format="%.1f")
+def _summary(ctx: Context, run: RunInfo, agg: RunAggregates, *, key: str, compact: bool | None = None) -> None:
+    st.markdown("**Per path** (milliseconds; warm-up left out; failed and retried calls counted, not timed)")
+    if compact is None:
+        compact = not st.toggle("All columns", key=f"{key}-all-columns", value=bool(state.get(ALL_COLUMNS)),
+                                on_change=lambda: state.put(ALL_COLUMNS, not state.get(ALL_COLUMNS)))
+    table = summary_table(agg.summary, compact=compact)
+    st.dataframe(table, hide_index=True,
+                 column_config={label: st.column_config.NumberColumn(format="%.2f" if "overhead" in label
+                                                                     or "network" in label else "%.1f")
                                 for _col, label in SUMMARY_COLUMNS[4:]})
     for warning in summary_warnings(agg.summary):
-        st.caption(f"⚠️ Sample size: {warning}")
-    show_sandbox_label(run.sandbox, "These latencies")
+        st.caption(f"Sample size: {warning}")
+    if run.sandbox and "modelled network p50" in table:
+        st.caption(":orange[On the sandbox, overhead = the network it planned (modelled network) + this "
+                   "client's own cost: signing, sending, parsing. Planned and measured side by side show the "
+                   "model honoured. Modelled, not measured on AWS.]")
+    else:
+        show_sandbox_label(run.sandbox, "These latencies")
 
 
 def _verdicts(agg: RunAggregates) -> None:
-    """Significant differences stand out (green); "no difference detectable" lines stay compact."""
-    st.markdown("**Verdict** (difference of medians, seeded bootstrap 95% interval)")
+    """Every pairwise interval: overhead first, then client latency (model time included)."""
     if not agg.verdicts:
         st.caption("One path only: nothing to compare.")
         return
-    for verdict in agg.verdicts:
-        if verdict.significant:
-            st.success(verdict.text, icon="⚖️")
-    quiet = [v.text for v in agg.verdicts if not v.significant]
-    if quiet:
-        st.markdown("\n".join(f"- {text}" for text in quiet))
+    st.markdown("**Overhead** (what the path adds)")
+    st.markdown("\n".join(f"- {v.text}" for v in agg.verdicts if v.metric == "overhead_ms"))
+    st.markdown("**Client latency** (includes model time, which varies far more)")
+    st.markdown("\n".join(f"- {v.text}" for v in agg.verdicts if v.metric == "client_ms"))
     st.caption(agg.interval_note)
 
 
@@ -590,9 +795,9 @@ class ChartSpec:
 
 CHARTS: tuple[tuple[str, str, str], ...] = (
     ("ecdf", "Client latency, ECDF per path",
-     "Further left = faster. Where the curves separate is where the paths differ."),
+     "Further left = faster. Model time dominates client latency: the curves overlap."),
     ("overhead_box", "Network overhead (client − server) per path",
-     "Overhead strips out model time: the part of latency the path itself adds."),
+     "Overhead strips out model time: the part of latency the path itself adds. The tick is the p99."),
     ("decomposition", "Median latency, decomposed",
      "Credentials / network overhead / server time per path; the first (cold) call shown apart."),
     ("drift", "Latency over time (drift)",
@@ -609,29 +814,17 @@ def _charts(ctx: Context, run: RunInfo, agg: RunAggregates, key: str) -> None:
                 st.caption(spec.caption)
                 show_sandbox_label(run.sandbox, spec.title)
                 chart_downloads(spec, key=f"{key}-{spec.name}", stem=f"run-{run.id[:8]}-{spec.name}")
-    if not _HAS_VL_CONVERT:
-        st.caption("PNG/SVG export needs the optional `vl-convert-python` package, which is not installed: "
-                   "the chart downloads are the Vega-Lite JSON spec (open it in the Vega editor) and a "
-                   "standalone HTML page (it loads the Vega libraries from their CDN when opened).")
 
 
 def chart_downloads(spec: ChartSpec, *, key: str, stem: str) -> None:
-    """Download buttons: the chart (SVG+PNG, or spec+HTML without vl-convert) and its data as CSV."""
+    """Download buttons: the chart as SVG and PNG (drawn offline by vl-convert) and its data as CSV."""
     cols = st.columns(3)
-    if _HAS_VL_CONVERT:
-        cols[0].download_button("SVG", data=_saver(spec.chart, "svg"), file_name=f"{stem}.svg",
-                                mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon="🖼️")
-        cols[1].download_button("PNG", data=_saver(spec.chart, "png"), file_name=f"{stem}.png",
-                                mime="image/png", key=f"{key}-png", on_click="ignore", icon="🖼️")
-    else:
-        cols[0].download_button("Vega-Lite", data=_saver(spec.chart, "json"), file_name=f"{stem}.vl.json",
-                                mime="application/json", key=f"{key}-json", on_click="ignore", icon="🧾",
-                                help="The chart's Vega-Lite spec, data included.")
-        cols[1].download_button("HTML", data=_saver(spec.chart, "html"), file_name=f"{stem}.html",
-                                mime="text/html", key=f"{key}-html", on_click="ignore", icon="🌐",
-                                help="A standalone page drawing the chart (loads Vega from its CDN).")
+    cols[0].download_button("SVG", data=_saver(spec.chart, "svg"), file_name=f"{stem}.svg",
+                            mime="image/svg+xml", key=f"{key}-svg", on_click="ignore", icon=":material/image:")
+    cols[1].download_button("PNG", data=_saver(spec.chart, "png"), file_name=f"{stem}.png",
+                            mime="image/png", key=f"{key}-png", on_click="ignore", icon=":material/image:")
     cols[2].download_button("CSV", data=lambda: spec.data.to_csv(index=False), file_name=f"{stem}.csv",
-                            mime="text/csv", key=f"{key}-csv", on_click="ignore", icon="⬇️")
+                            mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:")
 
 
 def _saver(spec: dict[str, Any], fmt: str) -> Callable[[], bytes | str]:
@@ -643,3 +836,18 @@ def _saver(spec: dict[str, Any], fmt: str) -> Callable[[], bytes | str]:
         return charts.export(spec, fmt)
 
     return build
+
+
+def _report_button(run: RunInfo, agg: RunAggregates, answer: Any, key: str) -> None:
+    """The stakeholder report: one HTML file, charts inline, nothing fetched from anywhere."""
+
+    def build() -> str:
+        from workshop.report import render_report
+
+        return render_report(run, agg.result, answer)
+
+    st.download_button("Stakeholder report (HTML)", data=build, file_name=f"bedrock-paths-{run.id[:8]}.html",
+                       mime="text/html", key=f"{key}-report", on_click="ignore", type="primary",
+                       icon=":material/description:",
+                       help="One self-contained file: the answer, the cost, the four charts and the numbers. "
+                       "Opens offline; prints.")

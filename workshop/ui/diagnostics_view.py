@@ -92,13 +92,21 @@ def addresses_table(diagnosis: Any) -> pd.DataFrame:
     )
 
 
+class DiagnosisResults(dict):
+    """Path name -> diagnosis (or the WorkshopError that stopped it), in run order, plus
+    ``shared``: the groups of those paths that reach one endpoint (``diagnostics.shared_endpoints``)."""
+
+    shared: tuple[Any, ...] = ()
+
+
 def run_diagnostics(workbench: Any, paths: Sequence[str], model_id: str | None
                     ) -> Callable[[Job[dict[str, Any]]], dict[str, Any]]:
-    """The worker's target: diagnose each path in turn, reporting progress, honouring cancel."""
-    from workshop.diagnostics import diagnose_path
+    """The worker's target: diagnose each path in turn, reporting progress, honouring cancel;
+    then group the paths that resolve to one endpoint."""
+    from workshop.diagnostics import diagnose_path, shared_endpoints
 
     def target(job: Job[dict[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+        out = DiagnosisResults()
         for i, name in enumerate(paths):
             if job.cancelled:
                 break
@@ -108,6 +116,9 @@ def run_diagnostics(workbench: Any, paths: Sequence[str], model_id: str | None
             except WorkshopError as err:  # one path's config error must not hide the others
                 out[name] = err
             job.set_progress(i + 1, len(paths), "")
+        usable = [name for name, found in out.items() if not isinstance(found, WorkshopError)]
+        if len(usable) > 1 and not job.cancelled:
+            out.shared = tuple(shared_endpoints(workbench, usable))
         return out
 
     return target
@@ -165,6 +176,8 @@ def _draw(ctx: Context, job: Job[dict[str, Any]] | None) -> None:
     if not results:
         st.info("Diagnostics were cancelled before any path finished.", icon=":material/info:")
         return
+    for group in getattr(results, "shared", ()):
+        st.warning(f"**Same endpoint: {' = '.join(group.paths)}.** {group.reason}.", icon=":material/content_copy:")
     tabs = st.tabs([f"{_badge(results[name])} {name}" for name in results])
     for tab, (name, diagnosis) in zip(tabs, results.items(), strict=True):
         with tab:
@@ -197,6 +210,8 @@ def _draw_path(ctx: Context, name: str, diagnosis: Any) -> None:
         icon = {"pass": ":material/check_circle:", "fail": ":material/cancel:", "skip": ":material/skip_next:"}
         with st.expander(f"{check.name}: details" + (" and fix" if check.failed and check.fix else ""),
                          expanded=check.failed, icon=icon[check.status]):
+            if check.failed:
+                st.markdown(f"**{check.summary}**")  # the table cuts long summaries
             if check.detail:
                 st.markdown(check.detail)
             if check.failed and check.fix:

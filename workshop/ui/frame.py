@@ -228,6 +228,7 @@ def page(title: str, step: int, icon: str = ":material/explore:", *, heading: bo
     """Set up the page and draw the shared frame; call it first on every page."""
     st.set_page_config(page_title=f"{title} · Bedrock workshop", page_icon=icon, layout="wide")
     state.init()
+    _config_from_environment()
     _record_finished_invoke()
     with st.sidebar:
         st.markdown("**Bedrock access-path workshop**")
@@ -242,6 +243,38 @@ def page(title: str, step: int, icon: str = ":material/explore:", *, heading: bo
     for level, text in state.take_flash():
         {"error": st.error, "warning": st.warning, "success": st.success}.get(level, st.info)(text)
     return ctx
+
+
+CONFIG_ENV = "WORKSHOP_CONFIG"
+"""A config file the console loads for every new session (``make run CONFIG=...``, the lab's
+instances): a participant starts on their paths, not on the sandbox."""
+ENV_CONFIG_TRIED = state.register("frame.env_config_tried", lambda: False)
+
+
+def _config_from_environment() -> None:
+    """Load ``$WORKSHOP_CONFIG`` once per session, when nothing was chosen on Setup yet."""
+    if state.get(ENV_CONFIG_TRIED) or state.get(state.CONFIG) is not None:
+        return
+    state.put(ENV_CONFIG_TRIED, True)
+    import os
+
+    path = os.environ.get(CONFIG_ENV, "").strip()
+    if not path:
+        return
+    from workshop.config import load_config
+
+    try:
+        config = load_config(path)
+    except WorkshopError as err:
+        state.flash("error", f"{err} (from ${CONFIG_ENV}; the built-in sandbox is used meanwhile: load a config on "
+                             "step 2, Setup)")
+        return
+    state.put(state.CONFIG, config)
+    state.put(state.CONFIG_LABEL, f"{Path(path).name} (${CONFIG_ENV})")
+    state.put(state.CONFIG_PROBLEMS, list(config.warnings))
+    state.put(state.SETUP_DONE, not any(p.severity == "error" for p in config.problems))
+    if config.paths:  # a new session starts on the config's own default path
+        state.put(state.PATH, config.default_path if config.default_path in config.paths else next(iter(config.paths)))
 
 
 def _record_finished_invoke() -> None:

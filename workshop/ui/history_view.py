@@ -34,7 +34,9 @@ LOG_FILTERS = state.register("history.log_filters", dict)
 """Invocation-log filters: field -> chosen value ("any" when unset)."""
 
 ANY = "any"
-STATUS_ICONS = {"complete": "✅", "cancelled": "⏹️", "incomplete": "⚠️", "running": "⏳", "failed": "❌"}
+STATUS_MARKS = {"complete": "✓", "cancelled": "■", "incomplete": "!", "running": "…", "failed": "✗"}
+"""Plain text marks for the runs table (a dataframe cell cannot show a Material icon; emoji
+render as empty boxes in a browser without an emoji font)."""
 LOG_FILTER_FIELDS: tuple[tuple[str, str], ...] = (
     ("path", "Path"),
     ("model_id", "Model"),
@@ -51,12 +53,12 @@ def history_page(ctx: Context) -> None:
         store.mark_stale_runs()
         runs = store.list_runs()
     except WorkshopError as err:
-        st.error(str(err), icon="⚠️")
+        st.error(str(err), icon=":material/warning:")
         return
 
     note = state.get(DELETED_NOTE)
     if note:
-        st.success(note, icon="🗑️")
+        st.success(note, icon=":material/delete:")
         state.put(DELETED_NOTE, None)
 
     tab_runs, tab_two, tab_log = st.tabs(["Runs", "Compare two runs", "Invocation log"])
@@ -78,7 +80,7 @@ def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
             {
                 "run": run.id[:8],
                 "created (UTC)": run.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-                "status": f"{STATUS_ICONS.get(run.status, '')} {run.status}",
+                "status": f"{STATUS_MARKS.get(run.status, '')} {run.status}",
                 "paths": ", ".join(run.paths),
                 "model": run.model_id,
                 "api": run.api,
@@ -96,8 +98,8 @@ def runs_table(runs: list[RunInfo]) -> pd.DataFrame:
 def _runs_section(ctx: Context, store: Store, runs: list[RunInfo]) -> None:
     st.subheader("Past runs")
     if not runs:
-        st.info("No comparison runs stored yet. Start one on **Compare paths**.", icon="ℹ️")
-        ctx.link("pages/5_Compare_paths.py", label="Go to Compare paths →", icon="📊")
+        st.info("No comparison runs stored yet. Start one on **Compare paths**.", icon=":material/info:")
+        ctx.link("pages/5_Compare_paths.py", label="Go to Compare paths →", icon=":material/monitoring:")
         return
     st.dataframe(runs_table(runs), hide_index=True)
     st.caption(f"{len(runs)} run(s) in `{store.url}`. Incomplete = the console stopped mid-run; "
@@ -133,15 +135,15 @@ def _run_actions(store: Store, run: RunInfo) -> None:
     stem = f"run-{run.id[:8]}"
     # Deferred data (a callable): a 100k-sample export is built only when clicked.
     cols[0].download_button("Export CSV", data=lambda: export_text(store, run.id, "csv"), file_name=f"{stem}.csv",
-                            mime="text/csv", key=f"export-csv-{run.id}", on_click="ignore", icon="⬇️")
+                            mime="text/csv", key=f"export-csv-{run.id}", on_click="ignore", icon=":material/download:")
     cols[1].download_button("Export JSONL", data=lambda: export_text(store, run.id, "jsonl"),
                             file_name=f"{stem}.jsonl", mime="application/x-ndjson",
-                            key=f"export-jsonl-{run.id}", on_click="ignore", icon="⬇️")
+                            key=f"export-jsonl-{run.id}", on_click="ignore", icon=":material/download:")
     cols[2].button("Delete run…", key=f"delete-{run.id}", on_click=state.put, args=(PENDING_DELETE, run.id),
-                   icon="🗑️")
+                   icon=":material/delete:")
     if state.get(PENDING_DELETE) == run.id:
         st.warning(f"Delete run {run.id[:8]} and its {run.sample_count} samples? This cannot be undone.",
-                   icon="⚠️")
+                   icon=":material/warning:")
         yes, no, _ = st.columns([1, 1, 4])
         yes.button("Yes, delete it", key="confirm-delete", type="primary", on_click=_delete, args=(store, run))
         no.button("Keep it", key="cancel-delete", on_click=state.put, args=(PENDING_DELETE, None))
@@ -163,7 +165,7 @@ def _delete(store: Store, run: RunInfo) -> None:
 def _compare_two_section(ctx: Context, store: Store, runs: list[RunInfo]) -> None:
     st.subheader("Compare two runs side by side")
     if len(runs) < 2:
-        st.info("Two stored runs are needed to compare them side by side.", icon="ℹ️")
+        st.info("Two stored runs are needed to compare them side by side.", icon=":material/info:")
         return
     by_id = {run.id: run for run in runs}
     ids = list(by_id)
@@ -235,11 +237,11 @@ def _invocation_log_section(store: Store) -> None:
     records = store.invocation_log(limit=5000, **chosen) if chosen else everything
     if not records:
         st.info("No logged invocations match." if everything else
-                "No invocations logged yet: invoke a model on step 4.", icon="ℹ️")
+                "No invocations logged yet: invoke a model on step 4.", icon=":material/info:")
         return
     st.dataframe(log_table(records), hide_index=True)
     st.caption(f"{len(records)} record(s) shown" + (" (filtered)." if chosen else "."))
     st.download_button("Export log as JSONL", data=log_jsonl(records), file_name="model-invocation-log.jsonl",
-                       mime="application/x-ndjson", key="export-log", on_click="ignore", icon="⬇️")
+                       mime="application/x-ndjson", key="export-log", on_click="ignore", icon=":material/download:")
     with st.expander("Newest record as Bedrock logs it"):
         st.json(records[0].get("record") or {})

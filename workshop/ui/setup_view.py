@@ -513,7 +513,8 @@ def setup_page(ctx: Any) -> None:
             "to use AWS instead.", icon=":material/science:")
     else:
         st.info(f"Using **{state.get(state.CONFIG_LABEL)}** (region {config.region}).", icon=":material/cloud:")
-    for problem in state.get(state.CONFIG_PROBLEMS):
+    # Problems of the whole file here; a path's problems show under its fields below.
+    for problem in dict.fromkeys(str(p) for p in config.problems if p.path is None):
         st.warning(problem, icon=":material/warning:")
 
     st.subheader("Load a config")
