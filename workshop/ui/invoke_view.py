@@ -24,6 +24,13 @@ OBTAINED_CREDENTIALS = state.register("invoke.obtained_credentials", lambda: Fal
 STREAM_INTERVAL_S = 0.1
 """How often the live answer is redrawn while it streams (several visible steps per second)."""
 
+CONSOLE_COST_NOTE = (
+    "Measured inside the console, which redraws the live answer while the call runs: that work shares the "
+    "process with the call and can add tens to hundreds of ms to the network + SDK overhead. For clean "
+    "figures use Compare paths or `python -m workshop invoke`.")
+"""Why step 4's overhead reads higher than the CLI's (measured on the sandbox, quiet machine:
+10-23 ms without redraws, 24-430 ms with them, 13 ms from the CLI)."""
+
 SANDBOX_ANSWER_NOTE = ("The sandbox runs no model: a question the workshop asks gets a short hand-written answer, "
                        "anything else a labelled placeholder of the modelled length.")
 
@@ -176,7 +183,8 @@ def show_timings(result: Any, *, obtained_credentials: bool, sandbox: bool) -> N
     # moments inside it and the credentials outside it.
     rows = [
         [("Network overhead", fmt_ms(result.overhead_ms),
-          "Total minus server time: network, TLS, signing and the SDK; part of Total."),
+          "Total minus server time: network, TLS, signing and the SDK; part of Total. In the console it also "
+          "holds the console's own redrawing (see the note under the bar)."),
          ("Server time", fmt_ms(result.server_ms), "Bedrock's own figure (invocation latency); part of Total."),
          ("Total", fmt_ms(result.client_ms),
           "From sending the request to the last byte of the answer. Network overhead + server time = Total; "
@@ -191,6 +199,7 @@ def show_timings(result: Any, *, obtained_credentials: bool, sandbox: bool) -> N
             col.metric(label, value, help=tip)
     st.altair_chart(timing_chart(result), width="stretch")
     st.caption(timing_caption(result, obtained_credentials=obtained_credentials))
+    st.caption(CONSOLE_COST_NOTE)
     show_sandbox_label(sandbox, "Timings")
 
 
