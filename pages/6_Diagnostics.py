@@ -3,5 +3,5 @@
 from workshop.ui.diagnostics_view import diagnostics_page
 from workshop.ui.frame import page
 
-ctx = page("Diagnostics", step=6, icon="🩺")
+ctx = page("Diagnostics", step=6, icon=":material/troubleshoot:")
 diagnostics_page(ctx)

@@ -23,30 +23,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+from workshop import families
 from workshop.errors import InputError, WorkshopError
 
-FAMILIES: tuple[str, ...] = (
-    "claude-messages",
-    "claude-text",
-    "titan-text",
-    "nova",
-    "llama",
-    "mistral",
-    "cohere-command-r",
-    "jamba",
-)
-"""Request/response families; each has a template ``prompts/<family>.json``."""
+FAMILIES: tuple[str, ...] = families.names()
+"""Request/response families (one module each in ``workshop/families/``); each has a template ``prompts/<family>.json``."""
 
-FAMILY_LABELS: dict[str, str] = {
-    "claude-messages": "Anthropic Claude (Messages API)",
-    "claude-text": "Anthropic Claude v2 (text completions, legacy)",
-    "titan-text": "Amazon Titan Text",
-    "nova": "Amazon Nova",
-    "llama": "Meta Llama 3 / 4",
-    "mistral": "Mistral AI",
-    "cohere-command-r": "Cohere Command R",
-    "jamba": "AI21 Jamba",
-}
+FAMILY_LABELS: dict[str, str] = {name: family.label for name, family in families.all_families().items()}
 
 PROFILE_PREFIXES: tuple[str, ...] = ("us-gov", "us", "eu", "apac", "jp", "au", "ca", "global")
 """Inference-profile geography prefixes (``us-gov`` first: it also starts with ``us``)."""
@@ -78,6 +61,8 @@ class ModelInfo:
     needs_profile: bool = False
     base_model_id: str = ""
     source: Literal["config", "live", "builtin"] = "builtin"
+    live_name: str | None = None
+    """The live catalog's name for a model the config lists under its own label."""
 
     @property
     def invoke_id(self) -> str:
@@ -198,28 +183,8 @@ def validate_model_id(model_id: str) -> str:
 
 
 def _family_from_base(base: str) -> str | None:
-    provider, _, name = base.partition(".")
-    if provider == "anthropic":
-        if name.startswith(("claude-v2", "claude-instant")) or name in ("claude-v1",):
-            return "claude-text"
-        if name.startswith("claude-"):
-            return "claude-messages"
-        return None
-    if provider == "amazon":
-        if name.startswith("titan-text") or name.startswith("titan-tg1"):
-            return "titan-text"
-        if name.startswith("nova-") and not name.startswith(("nova-canvas", "nova-reel", "nova-sonic")):
-            return "nova"
-        return None
-    if provider == "meta":
-        return "llama" if name.startswith("llama") else None
-    if provider == "mistral":
-        return "mistral"
-    if provider == "cohere":
-        return "cohere-command-r" if name.startswith("command-r") else None
-    if provider == "ai21":
-        return "jamba" if name.startswith("jamba") else None
-    return None
+    family = families.for_model(base)
+    return family.name if family is not None else None
 
 
 def provider_of(model_id: str) -> str:
@@ -511,6 +476,7 @@ def merge_models(configured: Iterable[ModelInfo], live: Iterable[ModelInfo]) -> 
                 needs_profile=known.needs_profile,
                 profile_id=known.profile_id or m.profile_id,
                 family=known.family,
+                live_name=known.label if known.label != known.model_id else None,
             )
         out.append(m)
         seen.add(m.model_id)
@@ -555,4 +521,129 @@ def find_model(models: Iterable[ModelInfo], model_id: str) -> ModelInfo | None:
     for m in models:
         if model_id in (m.model_id, m.profile_id):
             return m
+    return None
+
+
+# --------------------------------------------------------------------------- one entry per model
+
+PROVIDER_NAMES: dict[str, str] = {
+    "anthropic": "Anthropic", "amazon": "Amazon", "meta": "Meta", "mistral": "Mistral AI", "cohere": "Cohere",
+    "ai21": "AI21 Labs", "deepseek": "DeepSeek", "writer": "Writer", "qwen": "Qwen", "openai": "OpenAI",
+}
+"""Provider part of a model id -> how the provider writes its name (order: the picker's order)."""
+
+_ID_SUFFIX = re.compile(r"(?:-\d{8})?(?:-v\d+)?(?::\d+)*$")
+
+
+def readable_name(model_id: str) -> str:
+    """A model's name as people write it, from its id: ``anthropic.claude-3-5-sonnet-…`` -> "Claude 3.5 Sonnet".
+
+    Version digits split by dashes become dotted ("Llama 3.1 8B"), the date and API version
+    suffixes go; Claude v2's ``claude-v2:1`` is "Claude 2.1". Used when no live catalog
+    gives the name.
+    """
+    base = base_model_id(model_id) if not is_application_profile(model_id) else model_id
+    name = base.partition(".")[2] or base
+    legacy = re.fullmatch(r"claude-v(\d+)(?::(\d+))?", name)
+    if legacy:
+        return "Claude " + ".".join(g for g in legacy.groups() if g)
+    name = _ID_SUFFIX.sub("", name)
+    words: list[str] = []
+    for part in re.findall(r"[a-z]+|\d+x\d+[a-z]?|\d+[a-z]?", name.replace("_", "-")):
+        if part.isdigit() and len(part) == 1 and words and re.fullmatch(r"\d+(?:\.\d)*", words[-1]):
+            words[-1] += "." + part  # 3-5 -> 3.5
+        elif re.fullmatch(r"\d+(?:x\d+)?b", part):
+            words.append(part[:-1] + "B")  # 8b -> 8B, 8x7b -> 8x7B
+        else:
+            words.append(part if part[0].isdigit() else part.capitalize())
+    return " ".join(words) or model_id
+
+
+@dataclass(frozen=True)
+class ModelChoice:
+    """One model as a participant picks it: a readable name, and the ids that invoke it.
+
+    ``options`` are (invoke id, how) pairs: the model id itself when it has on-demand
+    throughput, then each inference profile that routes to it. ``default_id`` is the one
+    that works here (the profile when the model needs one).
+    """
+
+    key: str  # the base model id (an application profile: its ARN)
+    name: str
+    provider: str
+    family: str
+    options: tuple[tuple[str, str], ...]
+    default_id: str
+    needs_profile: bool = False
+    config_labels: tuple[str, ...] = ()
+
+    def has(self, invoke_id: str) -> bool:
+        return any(i == invoke_id for i, _ in self.options)
+
+
+def _how(invoke_id: str) -> str:
+    prefix = profile_prefix(invoke_id)
+    if is_application_profile(invoke_id):
+        return "application inference profile"
+    if prefix:
+        return f"inference profile ({prefix}.)"
+    return "on-demand (model id)"
+
+
+def model_choices(models: Iterable[ModelInfo]) -> list[ModelChoice]:
+    """Group a catalog (``list_models``) into one entry per model, ordered by provider.
+
+    Inference profiles become options of the model they route to instead of entries of
+    their own; the name is the live catalog's when it has one, else :func:`readable_name`.
+    """
+    groups: dict[str, dict[str, Any]] = {}
+    for m in models:
+        key = m.model_id if is_application_profile(m.model_id) else (m.base_model_id or base_model_id(m.model_id))
+        group = groups.setdefault(key, {"name": None, "provider": m.provider, "family": m.family,
+                                        "ids": [], "needs_profile": False, "default": None, "labels": []})
+        is_profile = bool(profile_prefix(m.model_id)) or is_application_profile(m.model_id)
+        if m.live_name and not is_profile:
+            group["name"] = m.live_name
+        elif m.label and ((m.source == "live" and not is_profile and m.label != m.model_id)
+                          or is_application_profile(m.model_id)):
+            group["name"] = m.label
+        if m.source == "config":
+            group["labels"].append(m.label)
+        if not is_profile and not m.needs_profile:
+            group["ids"].append(m.model_id)
+        if m.profile_id:
+            group["ids"].append(m.profile_id)
+        if is_profile:
+            group["ids"].append(m.model_id)
+        if m.needs_profile and not is_profile:
+            group["needs_profile"] = True
+            group["default"] = group["default"] or m.invoke_id
+    order = {p: i for i, p in enumerate(PROVIDER_NAMES)}
+    out: list[ModelChoice] = []
+    for key, g in groups.items():
+        ids = list(dict.fromkeys(g["ids"]))
+        # The model id itself first, then profiles; the working one is the default.
+        ids.sort(key=lambda i: (bool(profile_prefix(i)) or is_application_profile(i)))
+        if not ids:
+            continue
+        default = g["default"] if g["default"] in ids else ids[0]
+        out.append(ModelChoice(
+            key=key,
+            name=g["name"] or readable_name(key),
+            provider=PROVIDER_NAMES.get(g["provider"], g["provider"].capitalize() or "Other"),
+            family=g["family"],
+            options=tuple((i, _how(i)) for i in ids),
+            default_id=default,
+            needs_profile=g["needs_profile"],
+            config_labels=tuple(dict.fromkeys(g["labels"])),
+        ))
+    out.sort(key=lambda c: order.get(next((k for k, v in PROVIDER_NAMES.items() if v == c.provider), ""), 99))
+    return out
+
+
+def choice_for(choices: Iterable[ModelChoice], invoke_id: str | None) -> ModelChoice | None:
+    """The entry that ``invoke_id`` (a model or profile id) belongs to."""
+    for choice in choices:
+        if invoke_id and choice.has(invoke_id):
+            return choice
     return None

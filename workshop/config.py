@@ -483,10 +483,10 @@ class _Reader:
             return None
 
 
-def _parser() -> configparser.ConfigParser:
-    parser = configparser.ConfigParser(interpolation=None, strict=False, default_section="\x00none")
-    parser.optionxform = str  # type: ignore[assignment,method-assign]  # keep key case (UseVPCe)
-    return parser
+def _parser() -> configparser.RawConfigParser:
+    from workshop.ini import new_parser
+
+    return new_parser()
 
 
 def _get(section: Mapping[str, str], key: str) -> str | None:
@@ -529,18 +529,9 @@ def load_config(path: str | Path, key_file: str | Path | None = None) -> Worksho
 
 def parse_config(text: str, source: str = "<config>", key_file: str | Path | None = None) -> WorkshopConfig:
     """Parse config text (either format). Syntax errors raise; bad values become problems."""
-    parser = _parser()
-    try:
-        parser.read_string(text, source=source)
-    except configparser.MissingSectionHeaderError as exc:
-        raise ConfigError(
-            f"line {exc.lineno}: a value outside any section",
-            source=source,
-            fix="start the file with a section header such as [default] or [workshop]",
-        ) from None
-    except configparser.Error as exc:
-        first = str(exc).splitlines()[0]
-        raise ConfigError(f"not a valid INI file: {first}", source=source) from None
+    from workshop.ini import parse_ini
+
+    parser = parse_ini(text, source=source)  # the one INI reader (secrets uses it too)
     sections = parser.sections()
     if not sections:
         raise ConfigError(
@@ -560,7 +551,7 @@ def parse_config(text: str, source: str = "<config>", key_file: str | Path | Non
     )
 
 
-def _parse_models(parser: configparser.ConfigParser, reader: _Reader) -> dict[str, str]:
+def _parse_models(parser: configparser.RawConfigParser, reader: _Reader) -> dict[str, str]:
     models: dict[str, str] = {}
     if not parser.has_section("models"):
         return models
@@ -626,29 +617,30 @@ def _check_path(
         section, key = where("role_arn")
         if not creds.role_arn:
             reader.problem(section, key, f"credential mode {creds.kind} needs a role ARN",
-                           f"set {key} to {ROLE_ARN_EXPECTED}", path=path.name)
+                           f"expected {ROLE_ARN_EXPECTED}", path=path.name)
         elif not is_valid_role_arn(creds.role_arn):
             reader.bad_value(section, key, creds.role_arn, ROLE_ARN_EXPECTED, path=path.name)
     if creds.kind == "access-keys":
         reader.problem(where("access_key")[0], where("access_key")[1],
                        "uses long-lived access keys from the config (discouraged)",
-                       "prefer an instance role, SSO (CredentialMode = profile) or AssumeRole from the default chain",
+                       "prefer an instance role, SSO (credential mode profile) or AssumeRole from the default chain",
                        path=path.name, severity="warning")
         for name in ("access_key", "secret_key"):
             value = getattr(creds, name)
             section, key = where(name)
             if not value:
-                reader.problem(section, key, "credential mode access-keys needs this key",
-                               f"set {key} (encrypted: enc:...)", path=path.name)
+                what = "an access key ID" if name == "access_key" else "a secret access key"
+                reader.problem(section, key, f"credential mode access-keys needs {what}",
+                               "give it; a saved config keeps it encrypted", path=path.name)
             elif name == "access_key" and not re.fullmatch(r"(AKIA|ASIA)[A-Z0-9]{16}", value):
                 reader.bad_value(section, key, value, "an access key id: AKIA + 16 capitals/digits", path=path.name)
     if creds.kind == "profile" and not creds.profile:
         section, key = where("profile")
         reader.problem(section, key, "credential mode profile needs a profile name",
-                       "set Profile to a profile in ~/.aws/config (SSO profiles work)", path=path.name)
+                       "name a profile from ~/.aws/config (SSO profiles work)", path=path.name)
 
 
-def _parse_legacy(parser: configparser.ConfigParser, reader: _Reader) -> WorkshopConfig:
+def _parse_legacy(parser: configparser.RawConfigParser, reader: _Reader) -> WorkshopConfig:
     """Map the original workshop's ``[default]`` onto paths and credential modes.
 
     ``nat`` (public endpoint) always exists; ``vpce`` when VPCEndpointURL is set. The
@@ -743,7 +735,7 @@ PATH_KEYS: tuple[str, ...] = (
 )
 
 
-def _parse_new(parser: configparser.ConfigParser, reader: _Reader) -> WorkshopConfig:
+def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> WorkshopConfig:
     ws = parser["workshop"] if parser.has_section("workshop") else {}
     region = _get(ws, "Region") or DEFAULT_REGION
     if not is_valid_region(region):

@@ -124,8 +124,8 @@ def _resolve(session: boto3.Session, path: AccessPath) -> Credentials:
         raise CredentialError(
             "no credentials found in the default chain",
             field="CredentialMode",
-            fix="attach an instance role, set AWS_PROFILE, or use CredentialMode = profile "
-            "(or run without --config for the built-in sandbox)",
+            fix="attach an instance role, set AWS_PROFILE, or use the credential mode profile "
+            "(or use the built-in sandbox)",
         )
     return creds
 

@@ -659,3 +659,71 @@ __all__ = [
     "CHECK_NAMES", "AddressInfo", "Check", "IdentityInfo", "PathDiagnosis", "SharedEndpoint", "classify_address",
     "diagnose", "diagnose_path", "dns_check", "shared_endpoints", "system_resolver", "tcp_check", "tls_check",
 ]
+
+
+# --------------------------------------------------------------------------- Setup's "test this path"
+
+
+@dataclass(frozen=True)
+class PathTest:
+    """The outcome of Setup's "test this path": who we are on it, and can we reach its endpoint.
+
+    ``identity_checked`` is False when the path's settings are incomplete (the console
+    shows what to fill in instead of a second copy of the same error); reachability is
+    tested whatever the credentials, since it does not depend on them.
+    """
+
+    path: str
+    endpoint: str = ""
+    connect_ms: float | None = None
+    reach_error: str | None = None
+    account: str | None = None
+    arn: str | None = None
+    identity_error: str | None = None
+    identity_checked: bool = True
+
+    @property
+    def ok(self) -> bool:
+        return self.identity_checked and self.identity_error is None and self.reach_error is None
+
+
+def reach_endpoint(url: str, timeout: float) -> tuple[float | None, str | None]:
+    """TCP connect time to the endpoint's host in ms, or the reason it cannot be reached (no request is sent)."""
+    try:
+        scheme, host, port = endpoint_parts(url)
+    except InputError as err:
+        return None, err.message
+    del scheme
+    t0 = perf_counter()
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return (perf_counter() - t0) * 1000.0, None
+    except OSError as exc:
+        return None, (f"cannot reach {url} ({exc.strerror or type(exc).__name__}) — check the endpoint URL, DNS "
+                      "(private DNS for a VPC endpoint), routes and security groups")
+
+
+def check_path(workbench: Any, name: str, *, identity: bool = True) -> PathTest:
+    """Reachability of path ``name``'s endpoint and, with ``identity``, who its credentials are.
+
+    Nothing raises: each failure becomes a one-line message with its fix. The endpoint is
+    read from the path as configured (not ``config.path``, which refuses a path with a
+    problem), so an unreachable endpoint is reported even when the credentials are not set.
+    """
+    from workshop.secrets import redact
+
+    path = workbench.config.paths[name]
+    endpoint = path.runtime_endpoint
+    connect_ms, reach_error = reach_endpoint(endpoint, path.connect_timeout)
+    if not identity:
+        return PathTest(name, endpoint, connect_ms, reach_error, identity_checked=False)
+    account = arn = identity_error = None
+    try:
+        found = workbench.client(name).identity()
+        account, arn = found.account, found.arn
+    except WorkshopError as err:
+        identity_error = str(err)
+    except Exception as err:  # botocore's own errors: shown redacted, with the usual fix
+        identity_error = (f"identity check failed: {redact(str(err))} — check the credential mode "
+                          "and its fields above")
+    return PathTest(name, endpoint, connect_ms, reach_error, account, arn, identity_error)

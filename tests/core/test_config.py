@@ -337,3 +337,27 @@ def test_save_config_writes_atomically_with_private_mode(tmp_path: Path) -> None
     assert isinstance(loaded, WorkshopConfig) and loaded.sandbox
     assert list(loaded.paths) == ["nat", "vpce", "cross-account"]
     assert loaded.paths["cross-account"].credentials.external_id == "workshop-external-id"
+
+
+@pytest.mark.parametrize("text", [
+    "[workshop]\nRegion = us-east-1\n[path nat\nKind = nat\n",
+    "[path nat\nKind = nat\n",
+])
+def test_a_section_header_without_its_closing_bracket_is_reported_as_such(text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, source="x.ini")
+    message = str(info.value)
+    assert "'[path nat' has no closing ']'" in message and "[path nat]" in message
+    assert "outside any section" not in message
+
+
+def test_config_loading_and_the_secrets_commands_read_ini_alike() -> None:
+    from workshop import secrets
+
+    text = "[workshop]\nRegion = us-east-1\nRegion = eu-west-1\n[path nat]\n"
+    with pytest.raises(ConfigError) as loaded:
+        parse_config(text, source="x.ini")
+    with pytest.raises(ConfigError) as encrypted:
+        secrets.encrypt_config_text(text, secrets.Keyring((secrets.generate_key(),), "test"), source="x.ini")
+    assert str(loaded.value) == str(encrypted.value)
+    assert "Region appears twice in [workshop]" in str(loaded.value)

@@ -78,10 +78,12 @@ def test_an_unknown_family_is_an_input_error() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "column", "says"),
     [
-        ('{\n  "a": 1\n  "b": 2\n}', 3, 3, "Expecting ',' delimiter"),
-        ('{\n  "max_tokens": 300,\n  "anthropic_version": "bedrock-2023-05-31"\n  "messages": []\n}', 4, 3,
-         "Expecting ',' delimiter"),
-        ('{"a": 1,}', 1, 9, "Expecting property name"),
+        # A missing comma is reported at the end of the line that lacks it, not where the next value starts.
+        ('{\n  "a": 1\n  "b": 2\n}', 2, 9, "a ',' is missing after this value"),
+        ('{\n  "max_tokens": 300,\n  "anthropic_version": "bedrock-2023-05-31"\n  "messages": []\n}', 3, 44,
+         "a ',' is missing after this value"),
+        ('{"a": 1,}', 1, 8, "a trailing ',' before '}' (remove it)"),
+        ('{\n  "a": [1, 2,\n  ]\n}', 2, 13, "a trailing ',' before ']' (remove it)"),
         ("", 1, 1, "Expecting value"),
         ('{\n  "prompt": "unterminated\n}', 2, 26, "Invalid control character"),
         ('{"prompt": "never closed', 1, 12, "Unterminated string"),

@@ -63,9 +63,10 @@ def test_walk_setup_model_invoke_streams_an_answer_with_timings(
     nav = page.get_by_test_id("stSidebarUserContent")  # the frame's own step links
     nav.get_by_role("link", name=re.compile("Setup")).click()
     expect(page.get_by_text("The built-in sandbox is selected.")).to_be_visible()
-    page.get_by_role("tab", name="Cross-account (AssumeRole)").click()
+    page.get_by_test_id("stRadio").get_by_text("Cross-account (AssumeRole)").click()
     page.get_by_role("button", name="Test cross-account").click()
-    expect(page.get_by_text(re.compile(r"cross-account: signed in as arn:aws:sts::444455556666"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Identity: signed in as arn:aws:sts::444455556666"))).to_be_visible()
+    expect(page.get_by_test_id("stRadio").get_by_role("radio", name="Cross-account (AssumeRole)")).to_be_checked()
     page.screenshot(path=str(artifacts / "walk-2-setup.png"), full_page=True)
 
     # 3. Model & prompt: default model, its template, valid
@@ -81,7 +82,7 @@ def test_walk_setup_model_invoke_streams_an_answer_with_timings(
     expect(page.get_by_text("(streaming…)")).to_be_visible(timeout=10_000)
     page.screenshot(path=str(artifacts / "walk-4-streaming.png"), full_page=True)
     expect(page.get_by_text("Timing breakdown")).to_be_visible(timeout=30_000)
-    for label in ("Credentials", "Time to first token", "Server time", "Network overhead", "Total"):
+    for label in ("Credentials", "First byte", "First token", "Server time", "Network overhead", "Total"):
         expect(page.get_by_test_id("stMetricLabel").filter(has_text=label).first).to_be_visible()
     expect(page.get_by_text("modelled, not measured on AWS").first).to_be_visible()
     expect(page.get_by_text("(streaming…)")).to_have_count(0)

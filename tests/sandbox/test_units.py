@@ -7,10 +7,11 @@ import json
 import pytest
 from botocore.eventstream import ChecksumMismatch, EventStreamBuffer
 
+from workshop.catalog import FAMILIES
 from workshop.sandbox import eventstream
 from workshop.sandbox.latency import LatencyModel, load_profile
 from workshop.sandbox.principals import PARTICIPANT, AssumeRoleDenied, Principals
-from workshop.sandbox.textgen import count_tokens, generate, tokenize
+from workshop.sandbox.textgen import PLACEHOLDER_PREFIX, count_tokens, generate, tokenize
 
 
 def _decode(data: bytes) -> list:
@@ -44,22 +45,45 @@ def test_tokens_concatenate_back_to_the_text() -> None:
     assert count_tokens("Hello, world!") == 4
 
 
-def test_generation_is_deterministic_and_model_specific() -> None:
-    one = generate("Why use PrivateLink?", "amazon.nova-lite-v1:0", 500)
-    assert one == generate("Why use PrivateLink?", "amazon.nova-lite-v1:0", 500)
-    assert one.text != generate("Why use PrivateLink?", "amazon.nova-pro-v1:0", 500).text
+def test_a_placeholder_is_deterministic_and_model_specific() -> None:
+    one = generate("Write a haiku about autumn", "amazon.nova-lite-v1:0", 500)
+    assert one == generate("Write a haiku about autumn", "amazon.nova-lite-v1:0", 500)
+    assert one.text != generate("Write a haiku about autumn", "amazon.nova-pro-v1:0", 500).text
     assert one.stop == "end"
 
 
-def test_generation_answers_about_the_prompt_topic() -> None:
-    assert "privatelink" in generate("Tell me about PrivateLink", "m.x", 500).text.lower()
+def test_a_question_the_sandbox_does_not_know_gets_a_labelled_placeholder_of_modelled_length() -> None:
+    answer = generate("Write a haiku about autumn", "m.x", 500)
+    assert answer.text.startswith(PLACEHOLDER_PREFIX)
+    assert "no model runs in the sandbox" in answer.text and "Write a haiku about autumn" in answer.text
+    assert 40 <= answer.output_tokens <= 150  # the modelled 40-140 tokens, finished at a sentence end
 
 
-def test_the_answer_is_about_the_users_question_not_the_system_prompt() -> None:
-    prompt = "You are a patient maths tutor.\n\nWhat is the square root of 16? Provide a step by step explanation."
+def test_the_workshop_topics_get_a_real_answer() -> None:
+    text = generate("Tell me about PrivateLink", "m.x", 500).text
+    assert "privatelink" in text.lower() and not text.startswith(PLACEHOLDER_PREFIX)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_template_prompt_gets_the_correct_square_root_step_by_step(family: str) -> None:
+    from workshop.families import get
+    from workshop.prompts import template
+
+    prompt = get(family).parse(template(family)).prompt
     text = generate(prompt, "anthropic.claude-3-haiku-20240307-v1:0", 500).text
-    assert "square root" in text  # a run of content words stays one phrase
+    assert text.startswith("The square root of 16 is 4.")
+    assert "4 × 4 = 16" in text
     assert "provide" not in text.lower() and "explanation" not in text.lower()
+
+
+@pytest.mark.parametrize(("question", "says"), [
+    ("What is the square root of 81?", "The square root of 81 is 9."),
+    ("What is the square root of 2?", "The square root of 2 is 1.4142."),
+    ("What is the cube root of 27?", "The cube root of 27 is 3."),
+    ("What is 12 * 12?", "12 * 12 = 144."),
+])
+def test_small_maths_questions_are_answered_correctly(question: str, says: str) -> None:
+    assert generate(question, "m.x", 500).text.startswith(says)
 
 
 def test_generation_respects_max_tokens_exactly() -> None:

@@ -77,3 +77,14 @@ def texts(at: AppTest) -> str:
 def app() -> AppTest:
     """Home page of a fresh session on the fast sandbox."""
     return open_app(fast_sandbox())
+
+
+def pick_model(at: AppTest, model_id: str, provider: str) -> AppTest:
+    """Choose ``model_id`` on step 3 as a participant does: provider, model, then how to invoke it."""
+    from workshop.catalog import base_model_id
+
+    at.selectbox(key="w:model_provider").set_value(provider).run()
+    at.selectbox(key="w:model_group").set_value(base_model_id(model_id)).run()
+    at.radio(key="w:model_id").set_value(model_id).run()
+    assert not at.exception, at.exception
+    return at

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.ui.conftest import INVOKE, MODEL_PROMPT, fast_sandbox, finish_job, goto, open_app, texts
+from tests.ui.conftest import (
+    INVOKE,
+    MODEL_PROMPT,
+    fast_sandbox,
+    finish_job,
+    goto,
+    open_app,
+    pick_model,
+    texts,
+)
 from workshop import APIS
 from workshop.ui.frame import DONE_MARK
 
@@ -40,11 +49,12 @@ def test_each_api_answers_with_text_and_a_timing_breakdown(api: str) -> None:
     assert result.ok and result.api == api and result.output_text
     assert result.output_text in texts(at)
     figures = metrics(at)
-    for label in ("Credentials", "Time to first token", "Server time", "Network overhead", "Total"):
+    for label in ("Credentials", "First byte", "First token", "Server time", "Network overhead", "Total"):
         assert label in figures
     assert figures["Total"].endswith("ms")
-    if api.endswith("stream"):
-        assert figures["Time to first token"] != "—"
+    # First token is a streaming figure only; first byte exists wherever botocore exposes it.
+    assert (figures["First token"] != "—") == api.endswith("stream")
+    assert (figures["First byte"] != "—") == (api != "converse")
     assert "modelled, not measured on AWS" in texts(at)
     assert figures["Retries"] == "0"
     assert "Request id: `" in texts(at)
@@ -78,7 +88,7 @@ def test_the_stream_is_drawn_while_it_arrives() -> None:
 def test_an_error_is_shown_with_its_remediation_hint() -> None:
     at = open_app(fast_sandbox(NotEnabled=TITAN))
     goto(at, MODEL_PROMPT)
-    at.selectbox(key="w:model_id").set_value(TITAN).run()
+    pick_model(at, TITAN, "Amazon")
     goto(at, INVOKE)
     click_invoke(at)
     result = at.session_state["last_result"]
@@ -122,3 +132,48 @@ def test_a_quota_error_is_shown_clearly() -> None:
     errors = "\n".join(e.value for e in at.error)
     assert errors.startswith("Quota:") and "MaxInvocations" in errors
     assert "Nothing was sent to Bedrock" in texts(at)
+
+
+def bar_rows(at: AppTest) -> list[dict]:
+    """Every row of the timing bar's datasets (Streamlit ships chart data as Arrow IPC)."""
+    import pyarrow as pa
+
+    [chart] = at.get("vega_lite_chart")
+    return [row for d in chart.proto.datasets for row in pa.ipc.open_stream(d.data.data).read_all().to_pylist()]
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_the_timing_bars_parts_add_up_to_total(api: str) -> None:
+    at = invoke_page()
+    at.radio(key="w:api").set_value(api).run()
+    click_invoke(at)
+    result = at.session_state["last_result"]
+    rows = bar_rows(at)
+    parts = [row for row in rows if "part" in row]
+    assert [p["part"] for p in parts] == ["network + SDK overhead", "server (model) time"]
+    assert sum(p["ms"] for p in parts) == pytest.approx(result.client_ms)
+    assert all(p["part"] != "credentials" for p in parts)  # obtained before the clock: never a part of Total
+    moments = [row["moment"] for row in rows if "moment" in row]
+    expected = (["first byte"] if api != "converse" else []) + (["first token"] if api.endswith("stream") else [])
+    assert moments == expected
+
+
+def test_credentials_show_only_on_the_call_that_obtained_them() -> None:
+    from workshop.ui.frame import _open_workbench
+
+    _open_workbench.clear()  # a fresh workbench: no path has its client (and credentials) yet
+    at = invoke_page(fast_sandbox(Seed="14"))
+    at.selectbox(key="w:path").set_value("cross-account").run()
+    click_invoke(at)
+    first = metrics(at)["Credentials"]
+    assert first.endswith("ms")
+    click_invoke(at)
+    assert metrics(at)["Credentials"] == "cached"
+
+
+def test_a_sandbox_answer_is_labelled_and_answers_the_template_question() -> None:
+    at = invoke_page()
+    at.radio(key="w:api").set_value("invoke").run()
+    click_invoke(at)
+    assert "**Answer** :orange-badge[sandbox answer]" in texts(at)
+    assert "The square root of 16 is 4." in texts(at)

@@ -49,15 +49,17 @@ def test_setup_never_shows_logs_or_saves_a_clear_secret(
     caplog.set_level(logging.DEBUG)
     at = goto(open_app(replace(fast_sandbox(), debug=True)), SETUP)
 
-    at.selectbox(key="w:setup:nat:kind").set_value("access-keys").run()
+    at.selectbox(key="w:setup:nat:mode").set_value("access-keys").run()
     at.text_input(key="w:setup:nat:role_arn").input(WORKSHOP_ROLE_ARN)
     at.text_input(key="w:setup:nat:access_key").input(ACCESS_KEY)
     at.text_input(key="w:setup:nat:secret_key").input(SECRET_KEY).run()
     at.button(key="test:nat").click().run()
     assert not at.exception, at.exception
     # the path really worked with those keys: signed STS calls went over the wire
-    assert "nat: signed in as arn:aws:sts::111122223333:assumed-role/BedrockWorkshopRole" in \
+    assert "Identity: signed in as arn:aws:sts::111122223333:assumed-role/BedrockWorkshopRole" in \
         "\n".join(s.value for s in at.success)
+    [apply] = [b for b in at.button if b.label == "Apply changes"]  # Test applied nothing; now apply
+    apply.click().run()
     assert at.session_state["config"].paths["nat"].credentials.secret_key == SECRET_KEY
     assert any(r.name.startswith("botocore") and r.levelno == logging.DEBUG for r in caplog.records), \
         "debug mode should have logged the wire"

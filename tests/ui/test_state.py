@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from tests.ui.conftest import INVOKE, MODEL_PROMPT, SETUP, fast_sandbox, goto, open_app
+from tests.ui.conftest import INVOKE, MODEL_PROMPT, SETUP, fast_sandbox, goto, open_app, pick_model
 from workshop.errors import InputError
 from workshop.ui import state
 from workshop.ui.runner import CANCELLED, DONE, FAILED, Job
@@ -17,14 +17,14 @@ TITAN = "amazon.titan-text-express-v1"
 def test_model_body_path_and_api_survive_switching_pages() -> None:
     at = open_app(fast_sandbox())
     goto(at, MODEL_PROMPT)
-    at.selectbox(key="w:model_id").set_value(TITAN).run()
+    pick_model(at, TITAN, "Amazon")
     at.selectbox(key="w:path").set_value("vpce").run()
     at.selectbox(key="w:api").set_value("converse").run()
     edited = at.text_area(key="w:body_text").value.replace("square root of 16", "cube root of 27")
     at.text_area(key="w:body_text").input(edited).run()
     for page in (INVOKE, "app.py", SETUP, MODEL_PROMPT):
         goto(at, page)
-    assert at.selectbox(key="w:model_id").value == TITAN
+    assert at.radio(key="w:model_id").value == TITAN
     assert at.selectbox(key="w:path").value == "vpce"
     assert at.selectbox(key="w:api").value == "converse"
     assert at.text_area(key="w:body_text").value == edited
@@ -35,10 +35,12 @@ def test_model_body_path_and_api_survive_switching_pages() -> None:
 
 def test_setup_fields_survive_switching_pages_without_applying() -> None:
     at = goto(open_app(fast_sandbox()), SETUP)
+    at.radio(key="w:setup_path").set_value("cross-account").run()
     at.text_input(key="w:setup:cross-account:session_name").input("half-typed")
     at.text_input(key="w:save_file").input("/tmp/not-saved-yet.properties").run()
     goto(at, "app.py")
     goto(at, SETUP)
+    assert at.radio(key="w:setup_path").value == "cross-account"  # the path shown stays too
     assert at.text_input(key="w:setup:cross-account:session_name").value == "half-typed"
     assert at.text_input(key="w:save_file").value == "/tmp/not-saved-yet.properties"
 

@@ -64,6 +64,17 @@ class LatencyModel:
         """Planned TTFT and output rate for one answer of ``model_id`` (zero time with no_delay)."""
         if self.no_delay:
             return ModelTiming(0.0, math.inf)
-        spec = dict(self.profile["families"][family])
+        spec = dict(self.profile["families"].get(family) or _family_default(family))
         spec.update(self.profile.get("models", {}).get(model_id, {}))
         return ModelTiming(self._lognormal(spec["ttft_median_ms"], spec["ttft_sigma"]), spec["tokens_per_second"])
+
+
+def _family_default(family: str) -> dict[str, float]:
+    """A family the profile does not list yet: the modelled timing its own module declares."""
+    from workshop.families import get
+
+    spec = get(family).sandbox_latency
+    if spec is None:
+        raise KeyError(f"latency.json has no 'families' entry for {family!r} and its module declares no "
+                       "sandbox_latency")
+    return dict(spec)

@@ -1,7 +1,13 @@
-"""Deterministic, readable model output and a token counter the whole sandbox agrees on.
+"""Deterministic model output and a token counter the whole sandbox agrees on.
 
-The same prompt to the same model always yields the same answer (seeded by a hash of both),
-so tests can assert exact text and a stop sequence taken from one answer truncates the next.
+No model runs in the sandbox, and its answers say so. A prompt the workshop itself asks
+(its templates' "square root of 16", other roots and small sums, the access-path topics
+the console teaches) gets a short, correct, hand-written answer; anything else gets a
+clearly labelled placeholder of the modelled length (40-140 tokens, seeded by a hash of
+model id and prompt), so timings and token counts behave as a model's would without
+pretending to be one. The same prompt to the same model always yields the same text, so
+tests can assert it and a stop sequence taken from one answer truncates the next.
+
 Tokens are words and punctuation marks with their leading whitespace: crude, but the counts
 in bodies, headers, stream metrics and CountTokens all come from this one function, so they
 agree with each other, which is what the workshop checks.
@@ -10,57 +16,17 @@ agree with each other, which is what the workshop checks.
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 _TOKEN = re.compile(r"\s*(?:\w+|[^\w\s])|\s+$")
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9-]{3,}")
 
-_STOPWORDS = frozenset(
-    re.findall(
-        r"\w+",
-        """about above after again against also because been before being below between both
-    could does doing down during each from further have having here hers herself himself
-    into itself just more most myself only other ought ours ourselves over same should some
-    such than that their theirs them themselves then there these they this those through
-    under until very were what when where which while whom with would your yours yourself
-    please tell explain describe write give make human assistant answer question short
-    sentence sentences words using like know want need provide step steps explanation
-    detail detailed brief briefly list summarise summarize""",
-    )
-)
-
-_OPENERS = (
-    "Here is a short answer about {a}.",
-    "In short, {a} comes down to {b}.",
-    "Good question: {a} is mostly about {b}.",
-    "The key point about {a} is how it relates to {b}.",
-)
-_SENTENCES = (
-    "{A} depends on {n1}, and {n2} makes the difference visible.",
-    "When {n1} is involved, {a} usually {v} {n2}.",
-    "A practical way to see it: {n1} {v} {n2}, so measure both.",
-    "{A} works best when {n1} stays close to {n2}.",
-    "Most teams start with {n1} and then look at {n2}.",
-    "It helps to compare {a} with {b} under the same conditions.",
-    "{N1} {v} {n2}, which is why {a} matters here.",
-    "In a workshop setting, {n1} is the easiest thing to change.",
-    "The numbers change with {n1}, but the shape of {a} does not.",
-)
-_CLOSERS = (
-    "That is the essence of {a}.",
-    "In summary, keep {n1} and {b} in view.",
-    "So the answer is: it depends on {n1}, and now you know why.",
-)
-_NOUNS = (
-    "the network path", "the endpoint", "a private subnet", "the model", "latency",
-    "each request", "the response", "throughput", "the access policy", "the region",
-    "time to first token", "the credentials", "the token budget", "a retry", "the prompt",
-)
-_VERBS = ("shapes", "adds a little to", "depends on", "travels with", "is measured against", "competes with")
-
+PLACEHOLDER_PREFIX = "[Sandbox placeholder"
+"""How every placeholder answer starts (the console and tests recognise it by this)."""
 
 def tokenize(text: str) -> list[str]:
     """Split ``text`` into tokens whose concatenation is ``text`` again."""
@@ -90,52 +56,130 @@ class Generation:
         return len(self.tokens)
 
 
-def _topics(prompt: str) -> list[str]:
-    """Topic phrases of the prompt, last (the user's own question) last.
+# --------------------------------------------------------------------------- known prompts
 
-    Runs of content words make one phrase ("square root", not "square" and "root"); a
-    stopword, a short word or punctuation ends a phrase.
-    """
-    seen: list[str] = []
-    phrase: list[str] = []
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+_MARKUP = re.compile(r"<\|start_header_id\|>\w+<\|end_header_id\|>|<\|[^|]*\|>|\[/?INST\]|</?s>"
+                     r"|\b(?:Human|Assistant|User|Bot):")
 
-    def flush() -> None:
-        if phrase:
-            topic = " ".join(phrase[-3:])
-            if topic not in seen:
-                seen.append(topic)
-            phrase.clear()
 
-    for token in re.findall(r"[A-Za-z][A-Za-z0-9-]*|[^\sA-Za-z]", prompt):
-        lower = token.lower()
-        if _WORD.fullmatch(token) and lower not in _STOPWORDS:
-            phrase.append(lower)
-        else:
-            flush()
-    flush()
-    return seen[-6:] or ["your question"]
+def _number(text: str) -> str:
+    value = float(text)
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+def _square_root(match: re.Match[str]) -> str:
+    n = float(match.group(1))
+    if n < 0:
+        return (f"{_number(match.group(1))} has no real square root: no real number multiplied by itself "
+                "gives a negative result. Its square roots are imaginary numbers.")
+    root = math.sqrt(n)
+    shown = _number(str(root)) if root == int(root) else f"{root:.4f}"
+    steps = [
+        f"The square root of {_number(match.group(1))} is {shown}.",
+        "",
+        "Step by step:",
+        f"1. We need a number that, multiplied by itself, gives {_number(match.group(1))}.",
+    ]
+    if root == int(root):
+        steps += [f"2. Try {shown}: {shown} × {shown} = {_number(match.group(1))}. That works.",
+                  f"3. (−{shown}) × (−{shown}) = {_number(match.group(1))} as well, but \"the\" square root "
+                  "means the principal, non-negative one."]
+    else:
+        below, above = math.floor(root), math.ceil(root)
+        steps += [f"2. It lies between {below} ({below * below}) and {above} ({above * above}).",
+                  f"3. Narrowing it down gives about {shown}."]
+    steps += ["", f"So √{_number(match.group(1))} = {shown}."]
+    return "\n".join(steps)
+
+
+def _cube_root(match: re.Match[str]) -> str:
+    n = float(match.group(1))
+    root = math.copysign(abs(n) ** (1 / 3), n)
+    rounded = round(root)
+    shown = str(rounded) if abs(rounded ** 3 - n) < 1e-9 else f"{root:.4f}"
+    return (f"The cube root of {_number(match.group(1))} is {shown}.\n\n"
+            f"Step by step: we need a number that, used three times as a factor, gives {_number(match.group(1))}; "
+            f"{shown} × {shown} × {shown} = {_number(match.group(1))}.")
+
+
+def _sum(match: re.Match[str]) -> str:
+    a, op, b = float(match.group(1)), match.group(2), float(match.group(3))
+    result = {"+": a + b, "-": a - b, "*": a * b, "x": a * b, "×": a * b}[op]
+    return f"{_number(match.group(1))} {op} {_number(match.group(3))} = {_number(str(result))}."
+
+
+_TOPICS: dict[str, str] = {
+    "privatelink": (
+        "AWS PrivateLink lets you reach Amazon Bedrock through an interface VPC endpoint: the traffic "
+        "stays on private IP addresses inside your VPC instead of leaving through a NAT gateway to the "
+        "public endpoint. An endpoint policy can limit which principals and models may use it."),
+    "nat gateway": (
+        "A NAT gateway lets instances in a private subnet open connections to the internet, for example to "
+        "the public Bedrock endpoint, while nothing on the internet can open a connection to them. "
+        "Traffic crosses the public AWS edge, and the gateway bills per hour and per gigabyte."),
+    "vpc endpoint": (
+        "An interface VPC endpoint puts network interfaces for a service such as bedrock-runtime into your "
+        "subnets. With private DNS on, the usual service name resolves to those private addresses, so "
+        "SDK clients need no change; without it, clients call the endpoint's own DNS name."),
+    "cross-account": (
+        "Cross-account access lets a central AI account serve others: a role in the other account calls "
+        "sts:AssumeRole into the central account's role (usually with an ExternalId), and the temporary "
+        "credentials it gets back call Bedrock there."),
+}
+
+_KNOWN: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...] = (
+    (re.compile(rf"square\s+root\s+of\s+{_NUMBER}", re.I), _square_root),
+    (re.compile(rf"√\s*{_NUMBER}"), _square_root),
+    (re.compile(rf"cube\s+root\s+of\s+{_NUMBER}", re.I), _cube_root),
+    (re.compile(rf"\bwhat\s+is\s+{_NUMBER}\s*([-+*x×])\s*{_NUMBER}\s*\??\s*$", re.I), _sum),
+)
+
+
+def question_of(prompt: str) -> str:
+    """The user's own question inside a family's prompt: the last paragraph, markup removed."""
+    text = _MARKUP.sub("\n", prompt)
+    parts = [p.strip() for p in re.split(r"\n\s*\n|\n", text) if p.strip()]
+    return parts[-1] if parts else ""
+
+
+def known_answer(prompt: str) -> str | None:
+    """A correct, hand-written answer when the question is one the sandbox knows, else None."""
+    question = question_of(prompt)
+    for pattern, answer in _KNOWN:
+        match = pattern.search(question)
+        if match:
+            return answer(match)
+    lowered = question.lower()
+    for topic, answer in _TOPICS.items():
+        if topic in lowered:
+            return answer
+    return None
+
+
+def placeholder(prompt: str, model_id: str, target_tokens: int) -> str:
+    """A labelled stand-in for an answer of about ``target_tokens`` tokens: no model ran."""
+    question = question_of(prompt)
+    if len(question) > 80:
+        question = question[:77].rstrip() + "..."
+    head = (f"{PLACEHOLDER_PREFIX} for {model_id}: no model runs in the sandbox, so there is no real answer "
+            f"to \u201c{question or 'this prompt'}\u201d. This text only fills the modelled answer length, so "
+            "timings and token counts behave as a model's would.]")
+    words = [head]
+    n = 1
+    while count_tokens(" ".join(words)) < target_tokens:
+        words.append(f"Placeholder sentence {n}.")
+        n += 1
+    return " ".join(words)
 
 
 @lru_cache(maxsize=2048)  # the same prompt is sent many times in a comparison run
 def _full_answer(prompt: str, model_id: str) -> str:
+    known = known_answer(prompt)
+    if known is not None:
+        return known
     seed = int.from_bytes(hashlib.sha256(f"{model_id}\n{prompt}".encode()).digest()[:8], "big")
-    rng = random.Random(seed)
-    topics = _topics(prompt)
-    a = topics[-1]  # what the user asked about last, not what the system prompt set up
-    b = rng.choice([t for t in topics if t != a] or list(_NOUNS))
-    target = rng.randint(40, 140)
-
-    def fill(template: str) -> str:
-        n1, n2 = rng.sample(_NOUNS, 2)
-        s = template.format(a=a, b=b, n1=n1, n2=n2, v=rng.choice(_VERBS), A=a[:1].upper() + a[1:],
-                            N1=n1[:1].upper() + n1[1:])
-        return s
-
-    sentences = [fill(rng.choice(_OPENERS))]
-    while count_tokens(" ".join(sentences)) < target:
-        sentences.append(fill(rng.choice(_SENTENCES)))
-    sentences.append(fill(rng.choice(_CLOSERS)))
-    return " ".join(sentences)
+    return placeholder(prompt, model_id, random.Random(seed).randint(40, 140))
 
 
 def generate(prompt: str, model_id: str, max_tokens: int, stop_sequences: list[str] | tuple[str, ...] = ()) -> Generation:

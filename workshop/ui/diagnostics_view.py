@@ -65,12 +65,22 @@ def diagnostics_page(ctx: Context) -> None:
 
 def checks_table(diagnosis: Any) -> pd.DataFrame:
     """One row per check: status, what was found, how long it took (for a compact overview)."""
-    icons = {"pass": "✅ pass", "fail": "❌ fail", "skip": "⏭️ skipped"}
+    # Plain words, not emoji: Debian's Chromium may have no emoji font and would draw boxes.
+    icons = {"pass": "pass", "fail": "FAIL", "skip": "skipped"}
     return pd.DataFrame(
-        [{"check": c.name, "status": icons[c.status], "result": c.summary,
-          "time (ms)": None if c.elapsed_ms is None else round(c.elapsed_ms, 1)} for c in diagnosis.checks],
+        [{"check": c.name, "status": icons[c.status], "result": c.summary, "time (ms)": _time(c)}
+         for c in diagnosis.checks],
         columns=["check", "status", "result", "time (ms)"],
     )
+
+
+def _time(check: Any) -> str:
+    """A check's time, or why there is none (the sandbox speaks plain HTTP: no TLS handshake to time)."""
+    if check.elapsed_ms is not None:
+        return f"{check.elapsed_ms:,.1f}"
+    if check.status == "skip" and "plain http" in check.summary.lower():
+        return "no TLS (plain HTTP on loopback)"
+    return "not timed"
 
 
 def addresses_table(diagnosis: Any) -> pd.DataFrame:
@@ -142,11 +152,11 @@ def _diagnostics_section(ctx: Context, paths: list[str]) -> None:
     left, right = st.columns([4, 1], vertical_alignment="bottom")
     left.multiselect("Paths", paths, disabled=running, **bind(DIAG_PATHS),
                      help="; ".join(f"{p}: {PATH_LABELS.get(p, p)}" for p in paths))
-    right.button("Run diagnostics", type="primary", icon="🩺", key="diag-run", disabled=running,
+    right.button("Run diagnostics", type="primary", icon=":material/troubleshoot:", key="diag-run", disabled=running,
                  on_click=_start, args=(ctx,))
     problem = st.session_state.get("diag.problem")
     if problem:
-        st.error(problem, icon="⚠️")
+        st.error(problem, icon=":material/warning:")
     if job is not None:
         follow(DIAG_JOB, lambda j: _draw(ctx, j), interval=0.3)
 
@@ -160,14 +170,14 @@ def _draw(ctx: Context, job: Job[dict[str, Any]] | None) -> None:
         st.progress(snap.done / total, text=snap.note or "starting…")
         return
     if snap.error:
-        st.error(snap.error, icon="⚠️")
+        st.error(snap.error, icon=":material/warning:")
         return
     results = snap.result or {}
     if not results:
-        st.info("Diagnostics were cancelled before any path finished.", icon="ℹ️")
+        st.info("Diagnostics were cancelled before any path finished.", icon=":material/info:")
         return
     for group in getattr(results, "shared", ()):
-        st.warning(f"**Same endpoint: {' = '.join(group.paths)}.** {group.reason}.", icon="🪞")
+        st.warning(f"**Same endpoint: {' = '.join(group.paths)}.** {group.reason}.", icon=":material/content_copy:")
     tabs = st.tabs([f"{_badge(results[name])} {name}" for name in results])
     for tab, (name, diagnosis) in zip(tabs, results.items(), strict=True):
         with tab:
@@ -176,14 +186,14 @@ def _draw(ctx: Context, job: Job[dict[str, Any]] | None) -> None:
 
 def _badge(diagnosis: Any) -> str:
     if isinstance(diagnosis, WorkshopError):
-        return "❌"
-    return "✅" if diagnosis.ok else "❌"
+        return "FAIL ·"
+    return "pass ·" if diagnosis.ok else "FAIL ·"
 
 
 def _draw_path(ctx: Context, name: str, diagnosis: Any) -> None:
     if isinstance(diagnosis, WorkshopError):
         st.markdown(f"**{PATH_LABELS.get(name, name)}**")
-        st.error(str(diagnosis), icon="⚠️")
+        st.error(str(diagnosis), icon=":material/warning:")
         return
     st.markdown(f"**{PATH_LABELS.get(name, name)}** — endpoint `{diagnosis.endpoint}`"
                 + (f" · model `{diagnosis.model_id}`" if diagnosis.model_id else ""))
@@ -197,9 +207,9 @@ def _draw_path(ctx: Context, name: str, diagnosis: Any) -> None:
         is_dns = check.name.startswith("DNS") and bool(diagnosis.addresses)
         if not (check.detail or check.fix or is_dns):
             continue  # the table already says all there is
-        icon = {"pass": "✅", "fail": "❌", "skip": "⏭️"}[check.status]
-        with st.expander(f"{icon} {check.name}: details" + (" and fix" if check.failed and check.fix else ""),
-                         expanded=check.failed):
+        icon = {"pass": ":material/check_circle:", "fail": ":material/cancel:", "skip": ":material/skip_next:"}
+        with st.expander(f"{check.name}: details" + (" and fix" if check.failed and check.fix else ""),
+                         expanded=check.failed, icon=icon[check.status]):
             if check.failed:
                 st.markdown(f"**{check.summary}**")  # the table cuts long summaries
             if check.detail:
@@ -329,17 +339,17 @@ def _policy_section(ctx: Context) -> None:
             else:
                 st.text_input(label, key=key, help=help_text or None, type="password" if widget == "secret" else "default",
                               on_change=_keep_field, args=(name,))
-    st.button("Reset fields from the config", key="policy-reset", icon="↩️",
+    st.button("Reset fields from the config", key="policy-reset", icon=":material/undo:",
               on_click=lambda: state.put(POLICY_FIELDS, policy_defaults(ctx)))
     try:
         document = build_policy(kind, fields)
     except WorkshopError as err:
-        st.error(str(err), icon="⚠️")
+        st.error(str(err), icon=":material/warning:")
         return
     text = json.dumps(document, indent=2)
     st.code(text, language="json")
     st.download_button("Download JSON", data=text, file_name=f"{kind}-policy.json", mime="application/json",
-                       key="policy-download", on_click="ignore", icon="⬇️")
+                       key="policy-download", on_click="ignore", icon=":material/download:")
     if kind == "trust" and fields.get("external_id"):
         st.caption("The ExternalId is not a secret to AWS, but it is masked in the form above; it must appear "
                    "in the trust policy for the condition to work.")

@@ -30,7 +30,12 @@ CONFIG_PROBLEMS = "config_problems"
 SETUP_DONE = "setup_done"
 """Set once a config is loaded/applied or a path test passed (checklist step)."""
 PATH_TESTS = "path_tests"
-"""path name -> last "test this path" outcome (``workshop.ui.widgets.PathTest``)."""
+"""path name -> last "test this path" outcome (``workshop.diagnostics.PathTest``)."""
+SETUP_PATH = "setup_path"
+"""The path whose settings Setup shows (stays put across Test, Apply and reruns)."""
+FIELD_PROBLEMS = "field_problems"
+"""path name -> what is wrong with its fields, in the form's own labels, from the last Test or
+Apply of the form (absent: the config in use's own problems are shown)."""
 IDENTITY = "identity"
 """path name -> (account, arn) seen by the last successful test; the sidebar shows the account."""
 FORM_PREFIX = "setup:"
@@ -74,6 +79,8 @@ _DEFAULTS: dict[str, Callable[[], Any]] = {
     CONFIG_PROBLEMS: list,
     SETUP_DONE: lambda: False,
     PATH_TESTS: dict,
+    SETUP_PATH: lambda: None,
+    FIELD_PROBLEMS: dict,
     IDENTITY: dict,
     FLASH: list,
     PATH: lambda: "nat",
