@@ -44,18 +44,11 @@ MARK_COLOURS = {"first byte": ("violet", "#803df5"), "first token": ("green", "#
 
 
 def _participant() -> str:
-    """Who the facilitator's quota and invocation log attribute this browser session's calls to."""
-    from workshop.quotas import participant_id
+    """Who the facilitator's quota and invocation log attribute this browser session's calls to:
+    the participant's name (typed, or the lab's), else this session's unnamed id."""
+    from workshop.ui.participant import current_or_unnamed
 
-    try:  # the session id is not public API; fall back to the OS user like the CLI does
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
-
-        run_ctx = get_script_run_ctx()
-        if run_ctx is not None and run_ctx.session_id:
-            return participant_id("console", run_ctx.session_id)
-    except Exception:
-        pass
-    return participant_id("cli")
+    return current_or_unnamed()
 
 
 def _has_client(workbench: Any, path: str) -> bool:

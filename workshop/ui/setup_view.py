@@ -504,6 +504,11 @@ def setup_page(ctx: Any) -> None:
         seed_form(config)
     builtin = state.get(state.CONFIG) is None
 
+    # --- 0. who is working here (stored with every run and call; the room's board shows it) ----
+    from workshop.ui.participant import participant_field
+
+    participant_field(where="setup")
+
     # --- 1. where the config comes from --------------------------------------------------------
     if ctx.is_sandbox:
         which = "The built-in sandbox is selected." if builtin else f"The sandbox is selected ({state.get(state.CONFIG_LABEL)})."
