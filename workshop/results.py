@@ -72,5 +72,15 @@ class InvocationResult:
         return data
 
     @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InvocationResult:
+        """The result :meth:`to_dict` described (``ok`` and unknown keys ignored)."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in names}
+        started = values.get("started_at")
+        if isinstance(started, str):
+            values["started_at"] = datetime.fromisoformat(started)
+        return cls(**values)
+
+    @classmethod
     def field_names(cls) -> list[str]:
         return [f.name for f in fields(cls) if f.name != "response_body"]

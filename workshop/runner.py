@@ -353,8 +353,179 @@ class RunnerProcess:
             self._process.kill()
 
 
+# ============================================================================ single calls
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """What a long-lived invocation worker needs: the config (bound to the sandbox when one is
+    used), the sandbox's endpoints, the store for the invocation log."""
+
+    config: Any
+    store_url: str
+    sandbox: dict[str, Any] | None = None
+    debug: bool = False
+
+
+class InvokeWorker:
+    """The Invoke page's measuring process: one per console config, kept for the server's life.
+
+    A single call from the page is measured here, not in the Streamlit process, for the same
+    reason a comparison is (the page's redraws landed in the call's overhead: 24-430 ms on the
+    sandbox against 13 ms from the CLI). The worker keeps one client per path, so the second
+    call on a path reuses its connection and credentials as it would in an application.
+    Requests are JSON lines on the child's stdin; the child answers with the streamed text as
+    it arrives and the finished ``InvocationResult``. One call at a time (calls queue).
+    """
+
+    def __init__(self, setup: WorkerSetup, process: subprocess.Popen[bytes]) -> None:
+        self.setup = setup
+        self._process = process
+        self._lock = threading.Lock()  # one call at a time
+        self._ids = iter(range(1, 1 << 62))
+        self._paths: set[str] = set()
+
+    @classmethod
+    def start(cls, setup: WorkerSetup) -> InvokeWorker:
+        env = dict(os.environ)
+        env["PYTHONUNBUFFERED"] = "1"
+        process = subprocess.Popen([sys.executable, "-m", "workshop.runner", "--serve"], stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, env=env, start_new_session=True)
+        payload = pickle.dumps(setup)
+        assert process.stdin is not None
+        process.stdin.write(_HEADER.pack(len(payload)) + payload)
+        process.stdin.flush()
+        return cls(setup, process)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def has_client(self, path: str) -> bool:
+        """Whether a call on ``path`` went through this worker (its credentials are cached)."""
+        return path in self._paths
+
+    def invoke(self, path: str, model_id: str, body: dict[str, Any], api: str = "invoke", *,
+               participant: str | None = None, on_text: Any = None) -> Any:
+        """One call through ``path``, measured in the worker; ``on_text(delta)`` as text arrives.
+        Raises the WorkshopError the call raised (a quota refusal, a misconfigured path)."""
+        from workshop.errors import WorkshopError
+        from workshop.results import InvocationResult
+
+        with self._lock:
+            if self._process.poll() is not None:
+                raise WorkshopError("the console's measuring process has stopped", field="console",
+                                    fix="restart the console (make run)")
+            call = next(self._ids)
+            request = {"id": call, "path": path, "model_id": model_id, "body": body, "api": api,
+                       "participant": participant}
+            assert self._process.stdin is not None and self._process.stdout is not None
+            try:
+                self._process.stdin.write((json.dumps(request) + "\n").encode())
+                self._process.stdin.flush()
+            except (BrokenPipeError, OSError) as exc:
+                raise WorkshopError("the console's measuring process has stopped", field="console",
+                                    fix="restart the console (make run)") from exc
+            for line in self._process.stdout:
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if message.get("id") != call:
+                    continue
+                kind = message.get("type")
+                if kind == "text":
+                    if on_text is not None:
+                        on_text(message["delta"])
+                elif kind == "result":
+                    self._paths.add(path)
+                    return InvocationResult.from_dict(message["result"])
+                elif kind == "error":
+                    raise _rebuild_error(message)
+            raise WorkshopError("the console's measuring process stopped during the call", field="console",
+                                fix="restart the console (make run)")
+
+    def close(self) -> None:
+        """Close the worker's stdin (it stops, closing its clients), then make sure it is gone."""
+        with contextlib.suppress(OSError, ValueError):
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(timeout=5)
+
+
+def _rebuild_error(message: dict[str, Any]) -> Exception:
+    """The worker's WorkshopError on this side: the same one line, the same kind."""
+    from workshop.errors import WorkshopError
+
+    class RelayedError(WorkshopError):
+        """A user mistake found in the measuring process, relayed as its one line."""
+
+    err = RelayedError(str(message.get("message", "")))
+    err.kind = str(message.get("kind") or "error")
+    return err
+
+
+def _serve_main() -> int:
+    """``python -m workshop.runner --serve``: an InvokeWorker's child."""
+    raw = sys.stdin.buffer
+    header = raw.read(_HEADER.size)
+    if len(header) != _HEADER.size:
+        return 2
+    (size,) = _HEADER.unpack(header)
+    setup: WorkerSetup = pickle.loads(raw.read(size))  # from our own parent, over a pipe
+
+    from workshop import logs
+    from workshop.errors import WorkshopError
+    from workshop.sandbox.process import RemoteSandbox
+    from workshop.store import Store
+    from workshop.workbench import Workbench
+
+    logs.configure(debug=setup.debug)
+    out = sys.stdout
+
+    def emit(message: dict[str, Any]) -> None:
+        out.write(json.dumps(message, default=str) + "\n")
+        out.flush()
+
+    store = Store.open(setup.store_url)
+    sandbox = RemoteSandbox(setup.sandbox) if setup.sandbox else None
+    workbench = Workbench(setup.config, sandbox=sandbox, owns_sandbox=False, store=store)
+    try:
+        for line in iter(raw.readline, b""):
+            try:
+                request = json.loads(line)
+            except ValueError:
+                continue
+            call = request.get("id")
+            try:
+                result = workbench.invoke(
+                    request["path"], request["model_id"], request["body"], request.get("api", "invoke"),
+                    participant=request.get("participant"),
+                    on_text=lambda delta, call=call: emit({"id": call, "type": "text", "delta": delta}),
+                )
+            except WorkshopError as err:
+                emit({"id": call, "type": "error", "kind": err.kind, "message": str(err)})
+                continue
+            except Exception as err:  # a bug: logged (redacted), reported by type only
+                log.exception("invocation worker crashed on a call")
+                emit({"id": call, "type": "error", "kind": "bug",
+                      "message": f"Unexpected error ({type(err).__name__}); see the console's log."})
+                continue
+            emit({"id": call, "type": "result", "result": result.to_dict(include_body=True)})
+    except (BrokenPipeError, OSError):
+        pass  # the console went away
+    finally:
+        workbench.close()
+        store.close()
+    return 0
+
+
 if __name__ == "__main__":
-    code = _child_main()
+    code = _serve_main() if "--serve" in sys.argv[1:] else _child_main()
     with contextlib.suppress(OSError, ValueError):
         sys.stdout.flush()
     logging.shutdown()

@@ -177,3 +177,19 @@ def test_a_sandbox_answer_is_labelled_and_answers_the_template_question() -> Non
     click_invoke(at)
     assert "**Answer** :orange-badge[sandbox answer]" in texts(at)
     assert "The square root of 16 is 4." in texts(at)
+
+
+def test_the_call_is_measured_outside_the_consoles_process(monkeypatch) -> None:
+    # The page's redraws would otherwise land in the call's overhead (24-430 ms against 13 ms
+    # from the CLI on the sandbox): Streamlit's process must never run the call itself.
+    from workshop.workbench import Workbench
+
+    def refuse(*args: object, **kw: object) -> object:
+        raise AssertionError("a call was measured in the console's own process")
+
+    monkeypatch.setattr(Workbench, "invoke", refuse)
+    at = invoke_page()
+    at.radio(key="w:api").set_value("invoke-stream").run()
+    click_invoke(at)
+    result = at.session_state["last_result"]
+    assert result.ok and result.output_text and result.ttft_ms is not None

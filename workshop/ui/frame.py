@@ -121,6 +121,29 @@ def _open_workbench(fingerprint: str, _config: Any) -> Workbench:
     return workbench
 
 
+def _close_invoker(invoker: Any) -> None:
+    with contextlib.suppress(Exception):
+        invoker.close()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, on_release=_close_invoker)
+def _open_invoker(fingerprint: str, workbench_id: int, _workbench: Any) -> Any:
+    """The Invoke page's measuring process for this config (``runner.InvokeWorker``): single
+    calls are measured there, never in this (Streamlit's) process. Keyed on the workbench too:
+    a workbench opened anew (its sandbox restarted) gets a worker that knows its endpoints."""
+    from workshop.runner import InvokeWorker, WorkerSetup
+    from workshop.store import resolve_url
+
+    describe = getattr(_workbench.sandbox, "describe", None)
+    config = _workbench.config
+    worker = InvokeWorker.start(WorkerSetup(
+        config=config, store_url=resolve_url(getattr(config, "store_url", None)),
+        sandbox=describe() if callable(describe) else None, debug=bool(getattr(config, "debug", False)),
+    ))
+    atexit.register(_close_invoker, worker)
+    return worker
+
+
 @st.cache_resource(show_spinner="Listing models…", ttl=300, max_entries=32)
 def _list_models(fingerprint: str, path: str, _workbench: Any) -> Any:
     """The model catalog per (config, path), cached: the live part is a control-plane call."""
@@ -177,6 +200,12 @@ class Context:
         chosen = state.get(state.CONFIG)
         config = self.config
         return _open_workbench(config_fingerprint(chosen), config)
+
+    def invoker(self) -> Any:
+        """The process that measures this config's single calls (``runner.InvokeWorker``),
+        started once per config and kept: Invoke's figures are not the console's redraws."""
+        workbench = self.workbench()
+        return _open_invoker(config_fingerprint(state.get(state.CONFIG)), id(workbench), workbench)
 
     @property
     def participant(self) -> str | None:
