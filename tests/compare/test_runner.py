@@ -136,3 +136,27 @@ def test_a_refused_quota_comes_back_as_one_line(sandbox: object, tmp_path: Path)
     assert handle.wait(60)
     assert handle.status == "failed" and handle.error_kind == "quota"
     assert "MaxInvocations" in handle.error and "\n" not in handle.error
+
+
+def test_the_invoke_worker_streams_text_relays_errors_and_keeps_its_clients(sandbox: object, tmp_path: Path) -> None:
+    from workshop.errors import WorkshopError
+    from workshop.runner import InvokeWorker, WorkerSetup
+
+    worker = InvokeWorker.start(WorkerSetup(config=bind_sandbox(default_config(), sandbox),
+                                            store_url=f"sqlite:///{tmp_path / 'log.db'}", sandbox=sandbox.describe()))
+    try:
+        assert worker.pid != os.getpid() and not worker.has_client("vpce")
+        body = {"messages": [{"role": "user", "content": [{"text": "What is the square root of 16?"}]}],
+                "inferenceConfig": {"max_new_tokens": 40}}
+        deltas: list[str] = []
+        result = worker.invoke("vpce", MODEL, body, "invoke-stream", participant="tester", on_text=deltas.append)
+        assert result.ok and "".join(deltas) == result.output_text and len(deltas) > 1
+        assert result.ttft_ms is not None and result.path == "vpce" and worker.has_client("vpce")
+        with pytest.raises(WorkshopError) as err:
+            worker.invoke("moon", MODEL, body, "invoke")
+        assert err.value.kind == "config" and "unknown path 'moon'" in str(err.value)
+        assert worker.invoke("vpce", MODEL, body, "invoke").ok  # still serving after the refusal
+    finally:
+        worker.close()
+    with Store.open(f"sqlite:///{tmp_path / 'log.db'}") as store:  # the worker kept the invocation log
+        assert len(store.invocation_log()) == 2
