@@ -70,13 +70,31 @@ def test_pages_1_to_4_and_6_use_only_material_icons_and_text_fonts(console_serve
     assert checked == {name: [] for name in checked}
 
 
-def test_streamed_text_arrives_in_several_visible_steps(console_server, page, artifacts) -> None:
+@pytest.fixture
+def slow_stream_console(tmp_path):
+    """The console on the built-in sandbox, with Claude 2.1 slowed to 12 tokens/s: its placeholder
+    answers (40-140 tokens) stream for 3-12 s, long enough that a browser on a loaded CI machine
+    (which draws an update every second or so) still shows the answer grow several times."""
+    from tests.e2e.conftest import start_console
+    from workshop.sandbox.latency import load_profile
+
+    profile = load_profile()
+    profile.setdefault("models", {})["anthropic.claude-v2:1"] = {"ttft_median_ms": 300, "tokens_per_second": 12}
+    (tmp_path / "slow.json").write_text(json.dumps(profile))
+    (tmp_path / "slow.ini").write_text(f"[workshop]\nSandbox = true\n\n[sandbox]\nLatencyProfile = {tmp_path / 'slow.json'}\n")
+    server = start_console(tmp_path, extra_env={"WORKSHOP_CONFIG": str(tmp_path / "slow.ini")})
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_streamed_text_arrives_in_several_visible_steps(slow_stream_console, page, artifacts) -> None:
     from playwright.sync_api import expect
 
+    console_server = slow_stream_console
     page.set_viewport_size({"width": 1280, "height": 720})
     open_and_settle(page, f"{console_server.url}/Model_and_prompt", "View as code")
-    # Claude 2.1 is modelled at 40 tokens/s, and the sandbox answers this question with a
-    # placeholder of 136 tokens: the answer streams for about three and a half seconds.
     page.get_by_test_id("stSelectbox").filter(has_text="Model").get_by_role("combobox").click()
     page.get_by_role("option", name="Claude 2.1").click()
     expect(page.get_by_text("Valid claude-text request body.")).to_be_visible(timeout=30_000)
