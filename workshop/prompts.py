@@ -92,6 +92,8 @@ def validate_body(body: Any, family: str, api: str = "invoke") -> list[str]:
     shape = _shape(family, api)
     problems: list[str] = []
     detected = detect_family(body)
+    if detected in families.get(shape).also_speaks:
+        shape = detected  # e.g. a Messages-API body for Claude 2: checked as the Messages API
     if detected and detected != shape and (detected, shape) not in _COMPATIBLE:
         if shape == CONVERSE:
             problems.append(

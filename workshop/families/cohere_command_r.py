@@ -22,6 +22,7 @@ from workshop.families.base import (
     positive,
     positive_int,
     str_list,
+    strings,
     text_msg,
     unit_interval,
 )
@@ -102,7 +103,7 @@ class CohereCommandR(Family):
                             if isinstance(turn, dict))
         parts = [p for p in (body.get("preamble"), history, body["message"]) if p]
         return ParsedRequest("\n".join(parts), positive(body.get("max_tokens", 4000), "#/max_tokens"),
-                             list(body.get("stop_sequences") or []),
+                             strings(body.get("stop_sequences"), "#/stop_sequences"),
                              extra={"message": body["message"], "history": body.get("chat_history") or []})
 
     def response(self, req: ParsedRequest, gen: Any, ctx: Context) -> dict:

@@ -28,6 +28,7 @@ from workshop.families.base import (
     positive,
     positive_int,
     str_list,
+    strings,
     unit_interval,
 )
 
@@ -87,8 +88,8 @@ class Jamba(Family):
     # --- sandbox -----------------------------------------------------------------------------
     def parse(self, body: Any) -> ParsedRequest:
         check_object(body, self.server_required, self.server_optional)
-        stop = body.get("stop") or []
-        stops = [stop] if isinstance(stop, str) else list(stop)
+        stop = body.get("stop")
+        stops = [stop] if isinstance(stop, str) else strings(stop, "#/stop")
         return ParsedRequest(messages_text(body["messages"]), positive(body.get("max_tokens", 4096), "#/max_tokens"), stops)
 
     def _usage(self, ctx: Context, out: int) -> dict:

@@ -30,6 +30,7 @@ from workshop.families.base import (
     positive_int,
     prompt_marker,
     str_list,
+    strings,
     text_msg,
     unit_interval,
 )
@@ -117,7 +118,8 @@ class Mistral(Family):
         else:
             check_object(body, self.server_required, self.server_optional)
             text, mode = body["prompt"], "text"
-        return ParsedRequest(text, positive(body.get("max_tokens", 512), "#/max_tokens"), list(body.get("stop") or []), mode)
+        return ParsedRequest(text, positive(body.get("max_tokens", 512), "#/max_tokens"), strings(body.get("stop"), "#/stop"),
+                             mode)
 
     def response(self, req: ParsedRequest, gen: Any, ctx: Context) -> dict:
         if req.mode == "chat":

@@ -16,9 +16,11 @@ from workshop.families.base import (
     inference,
     messages_text,
     nonempty_list,
+    optional_object,
     positive,
     positive_int,
     service_error,
+    strings,
     text_of,
     validation,
 )
@@ -70,7 +72,7 @@ class Nova(BlockMessagesShape):
         check_object(body, self.server_required, self.server_optional)
         if body.get("schemaVersion", "messages-v1") != "messages-v1":
             raise validation(f"#/schemaVersion: {body['schemaVersion']} is not a valid enum value")
-        config = body.get("inferenceConfig") or {}
+        config = optional_object(body, "inferenceConfig")
         check_object(config, {}, {"maxTokens": "Integer", "max_new_tokens": "Integer", "temperature": "Number",
                                   "topP": "Number", "top_p": "Number", "topK": "Integer", "top_k": "Integer",
                                   "stopSequences": "JSONArray"}, "#/inferenceConfig")
@@ -78,10 +80,10 @@ class Nova(BlockMessagesShape):
             raise service_error("ValidationException", "A conversation must start with a user message. "
                                 "Try again with a conversation that starts with a user message.")
         text = messages_text(body["messages"])
-        system = "\n".join(text_of([s]) for s in body.get("system") or [])
+        system = text_of(body.get("system", []), "#/system")
         max_tokens = positive(config.get("maxTokens", config.get("max_new_tokens", 5000)), "#/inferenceConfig/maxTokens")
         prompt = f"{system}\n{text}" if system else text
-        return ParsedRequest(prompt, max_tokens, list(config.get("stopSequences") or []))
+        return ParsedRequest(prompt, max_tokens, strings(config.get("stopSequences"), "#/inferenceConfig/stopSequences"))
 
     def _usage(self, ctx: Context, out: int) -> dict:
         return {"inputTokens": ctx.input_tokens, "outputTokens": out, "totalTokens": ctx.input_tokens + out,

@@ -20,9 +20,11 @@ from workshop.families.base import (
     check_object,
     inference,
     nonempty_str,
+    optional_object,
     positive,
     positive_int,
     str_list,
+    strings,
     text_msg,
     unit_interval,
 )
@@ -78,11 +80,12 @@ class TitanText(Family):
     # --- sandbox -----------------------------------------------------------------------------
     def parse(self, body: Any) -> ParsedRequest:
         check_object(body, self.server_required, self.server_optional)
-        config = body.get("textGenerationConfig") or {}
+        config = optional_object(body, "textGenerationConfig")
         check_object(config, {}, {"maxTokenCount": "Integer", "stopSequences": "JSONArray", "temperature": "Number",
                                   "topP": "Number"}, "#/textGenerationConfig")
         max_tokens = positive(config.get("maxTokenCount", 512), "#/textGenerationConfig/maxTokenCount")
-        return ParsedRequest(body["inputText"], max_tokens, list(config.get("stopSequences") or []))
+        return ParsedRequest(body["inputText"], max_tokens,
+                             strings(config.get("stopSequences"), "#/textGenerationConfig/stopSequences"))
 
     def response(self, req: ParsedRequest, gen: Any, ctx: Context) -> dict:
         return {"inputTextTokenCount": ctx.input_tokens,

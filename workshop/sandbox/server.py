@@ -35,8 +35,16 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from workshop.sandbox import eventstream
-from workshop.sandbox.awserrors import ServiceError, stream_member
-from workshop.sandbox.families import DEFAULT_MAX_TOKENS, FAMILIES, Context, Family, ParsedRequest
+from workshop.sandbox.awserrors import ServiceError, stream_member, validation
+from workshop.sandbox.families import (
+    DEFAULT_MAX_TOKENS,
+    FAMILIES,
+    MAX_INT,
+    Context,
+    Family,
+    ParsedRequest,
+    lone_surrogate_path,
+)
 from workshop.sandbox.faults import Faults
 from workshop.sandbox.framing import (
     DEFAULT_LIMITS,
@@ -679,17 +687,9 @@ class SandboxServer:
             self._count_tokens(h, request_id, model, body)
             return
         self._admit(model, resolved.profile_id)
-        try:
-            payload = json.loads(body or b"null")
-        except ValueError as exc:
-            raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
+        payload = _decode_json(body, b"null")
         family = FAMILIES[model.family]
-        if operation in ("converse", "converse-stream"):
-            req = self._parse_converse(payload, model)
-        else:
-            if payload is None:
-                raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
-            req = family.parse(payload)
+        req = self.parse_runtime_body(payload, model, operation)
         ctx = Context(model_id=model.model_id, request_id=request_id, input_tokens=count_tokens(req.prompt))
         with self._fault_lock:
             self._model_calls += 1
@@ -780,6 +780,8 @@ class SandboxServer:
 
     @staticmethod
     def _parse_converse(payload: Any, model: CatalogModel) -> ParsedRequest:
+        # Converse is a typed API: every member has one type, and a wrong one is refused (a
+        # list of numbers as content, a list as inferenceConfig, a string as system).
         if not isinstance(payload, dict):
             raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
         messages = payload.get("messages") or []
@@ -787,16 +789,45 @@ class SandboxServer:
                 or messages[0].get("role") != "user":
             raise ServiceError("ValidationException", "A conversation must start with a user message. Try again "
                                                       "with a conversation that starts with a user message.")
-        texts = [block.get("text", "") for block in payload.get("system") or [] if isinstance(block, dict)]
-        for message in messages:
-            content = message.get("content") if isinstance(message, dict) else None
+        texts = _converse_blocks(payload["system"], "system") if "system" in payload else []
+        for i, message in enumerate(messages):
+            if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+                raise _converse_type(f"messages.{i}.member.role", "one of user, assistant")
+            content = message.get("content")
             if not isinstance(content, list) or not content:
                 raise ServiceError("ValidationException", "The content field in the Message object is empty. Add "
                                                           "a ContentBlock object to the content field and try again.")
-            texts.extend(block.get("text", "") for block in content if isinstance(block, dict))
-        config = payload.get("inferenceConfig") or {}
+            texts.extend(_converse_blocks(content, f"messages.{i}.member.content"))
+        config = payload.get("inferenceConfig", {})
+        if not isinstance(config, dict):
+            raise _converse_type("inferenceConfig", "a structure (JSON object)")
+        extra = payload.get("additionalModelRequestFields", {})
+        if not isinstance(extra, dict):
+            raise _converse_type("additionalModelRequestFields", "a document (JSON object)")
         max_tokens = config.get("maxTokens", DEFAULT_MAX_TOKENS[model.family])
-        return ParsedRequest("\n".join(t for t in texts if t), int(max_tokens), list(config.get("stopSequences") or []))
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= MAX_INT:
+            raise _converse_type("inferenceConfig.maxTokens", f"an integer from 1 to {MAX_INT}")
+        for key in ("temperature", "topP"):
+            value = config.get(key, 0.5)
+            if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+                raise _converse_type(f"inferenceConfig.{key}", "a number from 0 to 1")
+        stops = config.get("stopSequences", [])
+        if not isinstance(stops, list) or not all(isinstance(x, str) for x in stops):
+            raise _converse_type("inferenceConfig.stopSequences", "a list of strings")
+        return ParsedRequest("\n".join(t for t in texts if t), max_tokens, list(stops))
+
+    @classmethod
+    def parse_runtime_body(cls, payload: Any, model: CatalogModel, operation: str) -> ParsedRequest:
+        """A decoded InvokeModel / Converse body as the model's family (or Converse) reads it:
+        ServiceError (ValidationException) for anything Bedrock would refuse."""
+        where = lone_surrogate_path(payload)
+        if where is not None:
+            raise validation(f"{where}: a string holds a lone UTF-16 surrogate (not valid Unicode text)")
+        if operation in ("converse", "converse-stream"):
+            return cls._parse_converse(payload, model)
+        if payload is None:
+            raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
+        return FAMILIES[model.family].parse(payload)
 
     @staticmethod
     def _converse_body(gen: Generation, ctx: Context, latency_ms: int) -> dict[str, Any]:
@@ -811,24 +842,62 @@ class SandboxServer:
         if model.family != "claude-messages":
             raise ServiceError("ValidationException", "The provided model doesn't support counting tokens.")
         try:
-            payload = json.loads(body or b"{}")
+            payload = _decode_json(body, b"{}")
             wanted = payload["input"]
-        except (ValueError, KeyError, TypeError) as exc:
+            if not isinstance(wanted, dict):
+                raise TypeError("input is not an object")
+        except (ServiceError, KeyError, TypeError) as exc:
             raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
         if "invokeModel" in wanted:
             try:
-                inner = json.loads(base64.b64decode(wanted["invokeModel"]["body"], validate=True))
+                inner = _decode_json(base64.b64decode(wanted["invokeModel"]["body"], validate=True), b"null")
             except (ValueError, KeyError, TypeError, binascii.Error) as exc:
                 raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
-            req = FAMILIES[model.family].parse(inner)
+            req = self.parse_runtime_body(inner, model, "invoke")
         elif "converse" in wanted:
-            req = self._parse_converse(wanted["converse"] | {"inferenceConfig": {"maxTokens": 1}}, model)
+            if not isinstance(wanted["converse"], dict):
+                raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
+            req = self.parse_runtime_body(wanted["converse"] | {"inferenceConfig": {"maxTokens": 1}}, model, "converse")
         else:
             raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
         self._send_json(h, request_id, {"inputTokens": count_tokens(req.prompt)})
 
 
 _CONVERSE_STOP = {"end": "end_turn", "length": "max_tokens", "stop": "stop_sequence"}
+_MALFORMED = "Malformed input request, please reformat your input and try again."
+
+
+def _decode_json(body: bytes, empty: bytes) -> Any:
+    """A request body as JSON, or Bedrock's "malformed input" ValidationException: not JSON, not
+    UTF-8, NaN/Infinity (not JSON), an integer too long to convert, or nesting too deep."""
+    try:
+        return json.loads(body or empty, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ServiceError("ValidationException", _MALFORMED) from exc
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _converse_type(member: str, expected: str) -> ServiceError:
+    return ServiceError("ValidationException", f"1 validation error detected: Value at '{member}' failed to "
+                                               f"satisfy constraint: Member must be {expected}")
+
+
+def _converse_blocks(blocks: Any, member: str) -> list[str]:
+    """The texts of a Converse content or system list: objects only, ``text`` a string."""
+    if not isinstance(blocks, list):
+        raise _converse_type(member, "a list of content blocks")
+    texts = []
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            raise _converse_type(f"{member}.{i}.member", "a content block (JSON object such as {\"text\": ...})")
+        text = block.get("text", "")
+        if not isinstance(text, str):
+            raise _converse_type(f"{member}.{i}.member.text", "a string")
+        texts.append(text)
+    return texts
 
 
 def _usage(ctx: Context, gen: Generation) -> dict[str, int]:
