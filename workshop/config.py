@@ -132,11 +132,12 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def check_endpoint_url(value: str, *, allow_http_anywhere: bool = False) -> str | None:
+def check_endpoint_url(value: str, *, allow_http_anywhere: bool = False, allow_userinfo: bool = False) -> str | None:
     """Why ``value`` is not a usable endpoint URL, or None when it is.
 
     https is required except on loopback (the sandbox, a local proxy): plain http to a real
-    endpoint would send signed requests and prompts in clear text.
+    endpoint would send signed requests and prompts in clear text. An AWS endpoint takes no
+    ``user:password@`` (SigV4 signs the request); only a proxy URL may carry one.
     """
     try:
         parts = urlsplit(value)
@@ -144,6 +145,8 @@ def check_endpoint_url(value: str, *, allow_http_anywhere: bool = False) -> str 
     except ValueError:
         return "is not a URL"
     del port
+    if not allow_userinfo and (parts.username is not None or parts.password is not None):
+        return "carries a user name or password (user:password@): an AWS endpoint takes none, SigV4 signs the request"
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return "is not an http(s) URL with a host name"
     if parts.scheme == "http" and not allow_http_anywhere and not is_loopback_host(parts.hostname):
@@ -609,7 +612,7 @@ def _check_path(
                            path=path.name)
     if path.proxy:
         section, key = where("proxy")
-        why = check_endpoint_url(path.proxy, allow_http_anywhere=True)
+        why = check_endpoint_url(path.proxy, allow_http_anywhere=True, allow_userinfo=True)
         if why:
             reader.problem(section, key, f"{path.proxy!r} {why}", "expected http(s)://<proxy-host>:<port>",
                            path=path.name)

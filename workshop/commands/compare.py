@@ -163,6 +163,7 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
     if args.volume is not None and args.volume < 0:
         raise InputError(f"--volume {args.volume}", field="--volume", fix="calls per month, 0 or more")
 
+    from workshop.commands.common import say
     from workshop.compare import run_comparison
     from workshop.config import bind_sandbox
     from workshop.paths import DEFAULT_POOL_SIZE
@@ -179,7 +180,7 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
         workbench = Workbench(bound, sandbox=sandbox, owns_sandbox=False, pool_size=pool, store=store)
         with workbench:
             for warning in getattr(config, "warnings", ()):
-                print(f"warning: {warning}", file=sys.stderr)
+                say(warning)
             bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
             job = run_comparison(settings, workbench, store, on_progress=bar.update if bar else None,
                                  participant=who)

@@ -37,13 +37,13 @@ def is_int(v: Any) -> bool:
 
 
 def positive_int(v: Any) -> bool:
-    """An integer of at least 1."""
-    return is_int(v) and v > 0
+    """An integer from 1 to 2,147,483,647 (Bedrock's counts are 32-bit)."""
+    return is_int(v) and 0 < v <= 2**31 - 1
 
 
 def non_negative_int(v: Any) -> bool:
-    """An integer of at least 0."""
-    return is_int(v) and v >= 0
+    """An integer from 0 to 2,147,483,647."""
+    return is_int(v) and 0 <= v <= 2**31 - 1
 
 
 def unit_interval(v: Any) -> bool:
@@ -197,6 +197,21 @@ class Extracted:
     stop_reason: str | None = None
 
 
+def as_text(v: Any) -> str:
+    """A string, or "" for anything else (a body being edited may hold any JSON there)."""
+    return v if isinstance(v, str) else ""
+
+
+def as_list(v: Any) -> list:
+    """A list, or [] for anything else."""
+    return v if isinstance(v, list) else []
+
+
+def as_dict(v: Any) -> dict:
+    """An object, or {} for anything else."""
+    return v if isinstance(v, dict) else {}
+
+
 def as_int(v: Any) -> int | None:
     """An int, or None for anything that is not one."""
     try:
@@ -263,8 +278,8 @@ def inference(max_tokens: Any = None, temperature: Any = None, top_p: Any = None
         cfg["temperature"] = temperature
     if top_p is not None:
         cfg["topP"] = top_p
-    if stop:
-        cfg["stopSequences"] = list(stop)
+    if isinstance(stop, list) and stop:
+        cfg["stopSequences"] = [s for s in stop if isinstance(s, str)]
     return cfg
 
 
@@ -289,10 +304,11 @@ def chat_to_converse(messages: list) -> tuple[list[dict], list[dict]]:
             continue
         content = m.get("content")
         text = content if isinstance(content, str) else blocks_text(content)
-        if m.get("role") == "system":
+        role = m.get("role")
+        if role == "system":
             system.append({"text": text})
         else:
-            msgs.append(text_msg(m.get("role", "user"), text))
+            msgs.append(text_msg(role if role in ("user", "assistant") else "user", text))
     return msgs, system
 
 
@@ -320,8 +336,7 @@ def service_error(code: str, message: str) -> Exception:
     return ServiceError(code, message)
 
 
-MAX_INT = 2**31 - 1
-"""The largest integer the sandbox takes for a count (Bedrock's schemas use 32-bit integers)."""
+from workshop.limits import MAX_INT  # noqa: E402  (a count's ceiling, shared with the editor's rules)
 
 
 def _type_ok(value: Any, kind: str) -> bool:

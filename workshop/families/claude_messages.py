@@ -14,6 +14,8 @@ from workshop.families.base import (
     ParsedRequest,
     Rule,
     as_int,
+    as_list,
+    as_text,
     assemble,
     blocks_text,
     check_object,
@@ -124,15 +126,18 @@ class ClaudeMessages(Family):
 
     def to_converse(self, b: dict) -> dict:
         msgs = []
-        for m in b.get("messages") or []:
+        for m in as_list(b.get("messages")):
+            if not isinstance(m, dict):
+                continue
             content = m.get("content")
             blocks = ([{"text": content}] if isinstance(content, str) else
-                      [{"text": blk.get("text", "")} for blk in content or []
+                      [{"text": as_text(blk.get("text"))} for blk in as_list(content)
                        if isinstance(blk, dict) and blk.get("type") == "text"])
-            msgs.append({"role": m.get("role", "user"), "content": blocks})
+            role = m.get("role")
+            msgs.append({"role": role if role in ("user", "assistant") else "user", "content": blocks})
         sys_ = b.get("system")
         system = ([{"text": sys_}] if isinstance(sys_, str) and sys_ else
-                  [{"text": s.get("text", "")} for s in sys_ or [] if isinstance(s, dict)])
+                  [{"text": as_text(s.get("text"))} for s in as_list(sys_) if isinstance(s, dict)])
         extra = {"top_k": b["top_k"]} if "top_k" in b else None
         return assemble(msgs, system, inference(b.get("max_tokens"), b.get("temperature"), b.get("top_p"),
                                                 b.get("stop_sequences")), extra)

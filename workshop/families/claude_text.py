@@ -14,6 +14,8 @@ from workshop.families.base import (
     Family,
     ParsedRequest,
     Rule,
+    as_list,
+    as_text,
     assemble,
     check_object,
     inference,
@@ -96,9 +98,10 @@ class ClaudeText(Family):
             return _messages().to_converse(b)
         # The Human:/Assistant: stop sequences exist only to end a text completion; in
         # Converse the turns are structural, so they are dropped.
-        stops = [s for s in b.get("stop_sequences") or [] if s.strip() not in ("Human:", "Assistant", "Assistant:")]
+        stops = [s for s in as_list(b.get("stop_sequences"))
+                 if isinstance(s, str) and s.strip() not in ("Human:", "Assistant", "Assistant:")]
         extra = {"top_k": b["top_k"]} if "top_k" in b else None
-        return assemble(_turns(b.get("prompt") or ""), [],
+        return assemble(_turns(as_text(b.get("prompt"))), [],
                         inference(b.get("max_tokens_to_sample"), b.get("temperature"), b.get("top_p"), stops), extra)
 
     # --- sandbox -----------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from workshop.families.base import (
     ParsedRequest,
     Rule,
     as_int,
+    as_list,
+    as_text,
     assemble,
     check_object,
     inference,
@@ -87,11 +89,11 @@ class CohereCommandR(Family):
 
     def to_converse(self, b: dict) -> dict:
         msgs = []
-        for turn in b.get("chat_history") or []:
+        for turn in as_list(b.get("chat_history")):
             if isinstance(turn, dict) and turn.get("role") in ("USER", "CHATBOT"):
                 msgs.append(text_msg("user" if turn["role"] == "USER" else "assistant", str(turn.get("message", ""))))
-        msgs.append(text_msg("user", b.get("message") or ""))
-        system = [{"text": b["preamble"]}] if b.get("preamble") else []
+        msgs.append(text_msg("user", as_text(b.get("message"))))
+        system = [{"text": b["preamble"]}] if isinstance(b.get("preamble"), str) and b["preamble"] else []
         extra = {"k": b["k"]} if "k" in b else None
         return assemble(msgs, system, inference(b.get("max_tokens"), b.get("temperature"), b.get("p"),
                                                 b.get("stop_sequences")), extra)

@@ -13,6 +13,7 @@ from workshop.families.base import (
     Family,
     ParsedRequest,
     Rule,
+    as_list,
     assemble,
     chat_to_converse,
     check_object,
@@ -82,7 +83,7 @@ class Jamba(Family):
         return choices_stop(chunk)
 
     def to_converse(self, b: dict) -> dict:
-        return assemble(*chat_to_converse(b.get("messages") or []),
+        return assemble(*chat_to_converse(as_list(b.get("messages"))),
                         inference(b.get("max_tokens"), b.get("temperature"), b.get("top_p"), b.get("stop")))
 
     # --- sandbox -----------------------------------------------------------------------------

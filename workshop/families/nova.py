@@ -11,6 +11,8 @@ from workshop.families.base import (
     Nested,
     ParsedRequest,
     Rule,
+    as_dict,
+    as_list,
     assemble,
     check_object,
     inference,
@@ -59,11 +61,13 @@ class Nova(BlockMessagesShape):
         return isinstance(config, dict) and bool({"max_new_tokens", "top_p", "top_k"} & set(config))
 
     def to_converse(self, b: dict) -> dict:
-        cfg = b.get("inferenceConfig") or {}
-        msgs = [{"role": m.get("role"), "content": list(m.get("content") or [])} for m in b.get("messages") or []]
+        cfg = as_dict(b.get("inferenceConfig"))
+        msgs = [{"role": m.get("role") if m.get("role") in ("user", "assistant") else "user",
+                 "content": [blk for blk in as_list(m.get("content")) if isinstance(blk, dict)]}
+                for m in as_list(b.get("messages")) if isinstance(m, dict)]
         top_k = cfg.get("top_k", cfg.get("topK"))
         extra = {"inferenceConfig": {"topK": top_k}} if top_k is not None else None
-        return assemble(msgs, list(b.get("system") or []),
+        return assemble(msgs, [s for s in as_list(b.get("system")) if isinstance(s, dict)],
                         inference(cfg.get("max_new_tokens", cfg.get("maxTokens")), cfg.get("temperature"),
                                   cfg.get("top_p", cfg.get("topP")), cfg.get("stopSequences")), extra)
 

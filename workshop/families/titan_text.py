@@ -15,7 +15,9 @@ from workshop.families.base import (
     Nested,
     ParsedRequest,
     Rule,
+    as_dict,
     as_int,
+    as_text,
     assemble,
     check_object,
     inference,
@@ -69,10 +71,10 @@ class TitanText(Family):
         return chunk.get("completionReason")
 
     def to_converse(self, b: dict) -> dict:
-        text = (b.get("inputText") or "").strip()
+        text = as_text(b.get("inputText")).strip()
         text = re.sub(r"^User:\s*", "", text)
         text = re.sub(r"\s*Bot:\s*$", "", text)
-        cfg = b.get("textGenerationConfig") or {}
+        cfg = as_dict(b.get("textGenerationConfig"))
         return assemble([text_msg("user", text)], [],
                         inference(cfg.get("maxTokenCount"), cfg.get("temperature"), cfg.get("topP"),
                                   cfg.get("stopSequences")))
