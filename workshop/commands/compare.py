@@ -194,7 +194,9 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
             _no_samples(job, store)
         result = _explain(store, job.run_id, config, args.volume)
         if out is not None:
-            out.write_text(store.export_run(job.run_id, out.suffix.lower().lstrip(".")), encoding="utf-8")
+            from workshop.secrets.files import atomic_write
+
+            atomic_write(out, store.export_run(job.run_id, out.suffix.lower().lstrip(".")), mode=0o600)
         if report is not None:
             from workshop.report import write_report
 
