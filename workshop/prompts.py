@@ -5,8 +5,9 @@ This module knows those shapes so the console can say *what* is wrong with a bod
 Bedrock answers with a terse ValidationException, and can pull text, token counts and the
 stop reason out of any family's response or stream chunk.
 
-Templates live in ``prompts/<family>.json`` (plus ``prompts/converse.json``) at the repo
-root so facilitators can edit them without touching code.
+Templates live in ``workshop/templates/<family>.json`` (plus ``converse.json``), data files
+a facilitator can edit without touching code, shipped inside the package so an installed
+wheel has them too.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from workshop.errors import InputError, TemplateError
 from workshop.families.base import Extracted, blocks_text
 from workshop.families.claude_messages import ANTHROPIC_VERSION
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parent / "templates"
 CONVERSE = families.CONVERSE
 CONVERSE_APIS = families.CONVERSE_APIS
 __all__ = ["ANTHROPIC_VERSION", "CONVERSE", "CONVERSE_APIS", "PROMPTS_DIR", "Extracted", "chunk_stop_reason",
