@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import PAGE_URLS, ROOT, ConsoleServer
+from tests.e2e.conftest import PAGE_URLS, ConsoleServer
 
 pytestmark = pytest.mark.e2e
 
