@@ -23,10 +23,10 @@ def _bench() -> object:
 
 def test_failed_calls_are_not_throughput() -> None:
     bench = _bench()
-    with start_sandbox(no_delay=True, faults=Faults(errors={bench.MODEL: "AccessDeniedException"})) as server:
-        with Workbench(bind_sandbox(default_config(), server), sandbox=server, owns_sandbox=False) as wb:
-            body = {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}
-            calls = ["nat", "vpce"] * 3
-            assert bench.invoke_pool(wb, body, calls, 2) == 0.0
-            assert bench.bare_loop(wb, body, calls, 2) == 0.0
+    server = start_sandbox(no_delay=True, faults=Faults(errors={bench.MODEL: "AccessDeniedException"}))
+    with server, Workbench(bind_sandbox(default_config(), server), sandbox=server, owns_sandbox=False) as wb:
+        body = {"messages": [{"role": "user", "content": [{"text": "hi"}]}]}
+        calls = ["nat", "vpce"] * 3
+        assert bench.invoke_pool(wb, body, calls, 2) == 0.0
+        assert bench.bare_loop(wb, body, calls, 2) == 0.0
     assert bench.FAILED == {"invoke.invoke pool": 6, "bare boto3": 6}
