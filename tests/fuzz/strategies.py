@@ -86,3 +86,19 @@ def bodies(shape: str) -> st.SearchStrategy[Any]:
 
 
 any_shape_body = st.sampled_from(SHAPES).flatmap(lambda s: st.tuples(st.just(s), bodies(s)))
+
+
+_GOOD = json.dumps({"anthropic_version": "bedrock-2023-05-31", "max_tokens": 10,
+                    "messages": [{"role": "user", "content": "hi"}]})
+AWKWARD_TEXTS = st.one_of(
+    st.sampled_from([
+        b"", b"null", b"[]", b"{", b"\xff\xfe", b"\xed\xa0\x80", b'{"a": NaN}', b'{"a": Infinity}', b"1e999",
+        ("[" * 3000 + "]" * 3000).encode(), ('{"a":' * 3000 + "1" + "}" * 3000).encode(),
+        _GOOD.replace('"hi"', '"\\ud800"').encode(), _GOOD.replace("10", "9" * 5000).encode(),
+        _GOOD.replace("10", "1" + "0" * 40).encode(), _GOOD.replace("10", "-1").encode(),
+        _GOOD.replace("10", "1.5").encode(), _GOOD.encode("utf-16"),
+    ]),
+    st.binary(max_size=200),
+)
+"""Request bodies as bytes that JSON or Bedrock cannot take: bad UTF-8, deep nesting, NaN,
+huge integers, lone surrogates, another encoding, random bytes."""
