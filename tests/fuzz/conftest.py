@@ -19,3 +19,8 @@ settings.register_profile("ci", max_examples=int(os.environ.get("WORKSHOP_FUZZ_E
 settings.register_profile("fuzz", max_examples=int(os.environ.get("WORKSHOP_FUZZ_EXAMPLES", "3000")),
                           database=None, print_blob=True, **_COMMON)
 settings.load_profile(os.environ.get("WORKSHOP_FUZZ_PROFILE", "ci"))
+
+
+def share(fraction: float) -> int:
+    """A slower property's example budget: a fraction of the profile's (``@settings(max_examples=...)``)."""
+    return max(5, int(settings.default.max_examples * fraction))

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.fuzz.conftest import share
 from workshop import cli
 
 NUMBERS = st.sampled_from(["-1", "0", "1", "2", "nan", "inf", "-inf", "1e999", "99999999999999999999999", "x", ""])
@@ -46,7 +47,7 @@ def argv(draw: st.DrawFn) -> list[str]:
     return words
 
 
-@settings(max_examples=30)
+@settings(max_examples=share(0.5))
 @given(words=argv())
 def test_any_argument_vector_ends_in_an_exit_code_not_a_traceback(words: list[str],
                                                                    capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,6 +16,7 @@ from botocore.credentials import Credentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.fuzz.conftest import share
 from tests.fuzz.strategies import AWKWARD_TEXTS, bodies
 from workshop import families
 from workshop.sandbox import PARTICIPANT_ACCESS_KEY, PARTICIPANT_SECRET_KEY, start_sandbox
@@ -61,7 +62,7 @@ def _check(status: int, headers: dict[str, str], raw: bytes) -> None:
         assert json.loads(raw)["message"]
 
 
-@settings(max_examples=40)
+@settings(max_examples=share(0.7))
 @given(data=st.data(), family=st.sampled_from(sorted(MODELS)), operation=st.sampled_from(OPERATIONS))
 def test_any_body_is_answered_200_or_validation(endpoint: tuple[str, int], data: st.DataObject, family: str,
                                                 operation: str) -> None:
@@ -73,7 +74,7 @@ def test_any_body_is_answered_200_or_validation(endpoint: tuple[str, int], data:
     _check(*post(endpoint, f"/model/{MODELS[family]}/{operation}", _encode(body)))
 
 
-@settings(max_examples=20)
+@settings(max_examples=share(0.35))
 @given(raw=AWKWARD_TEXTS, operation=st.sampled_from(OPERATIONS[:4]))
 def test_awkward_raw_bodies_are_answered_200_or_validation(endpoint: tuple[str, int], raw: bytes,
                                                            operation: str) -> None:
