@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import configparser
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,10 @@ from workshop import CREDENTIAL_MODES
 from workshop.errors import ConfigError, WorkshopError
 
 PATH_KINDS: tuple[str, ...] = ("nat", "vpce", "cross-account", "proxy")
+MAX_CONNECT_TIMEOUT_S = 300.0
+"""ConnectTimeout's ceiling (docs/limits.md): a connect that takes minutes is a wrong endpoint."""
+MAX_READ_TIMEOUT_S = 3600.0
+"""ReadTimeout's ceiling: longer than any model answer; a run must not wait on one call for hours."""
 RETRY_MODES: tuple[str, ...] = ("standard", "adaptive", "legacy")
 DEFAULT_SESSION_NAME = "bedrock-workshop"
 DEFAULT_REGION = "us-east-1"
@@ -460,6 +465,9 @@ class _Reader:
         except ValueError:
             self.bad_value(section, key, value, expected, path=path)
             return default
+        if not math.isfinite(number):  # "inf", "nan", "1e999": float() takes them, nothing else may
+            self.bad_value(section, key, value, expected, path=path)
+            return default
         if (low is not None and number < low) or (high is not None and number > high) or (
             low is not None and high is None and number <= low
         ):
@@ -514,8 +522,14 @@ def _nonempty(value: str | None) -> str | None:
 
 def load_config(path: str | Path, key_file: str | Path | None = None) -> WorkshopConfig:
     """Read the config at ``path`` (either format). Missing or unreadable file: ConfigError."""
+    from workshop.limits import MAX_CONFIG_BYTES
+
     file = Path(path)
     try:
+        if file.is_file() and file.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"the config file is larger than {MAX_CONFIG_BYTES:,} bytes (MAX_CONFIG_BYTES, "
+                              "docs/limits.md)", field="--config", source=str(file),
+                              fix="give the workshop's INI config, a few kilobytes")
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
@@ -859,9 +873,9 @@ def _parse_path(sec: Mapping[str, str], section: str, name: str, default_region:
         control_endpoint_url=val("ControlEndpointURL"),
         proxy=val("ProxyURL"),
         connect_timeout=reader.number(section, "ConnectTimeout", val("ConnectTimeout"), 3.0, kind=float,
-                                      low=0, path=name),
-        read_timeout=reader.number(section, "ReadTimeout", val("ReadTimeout"), 60.0, kind=float, low=0,
-                                   path=name),
+                                      low=0.001, high=MAX_CONNECT_TIMEOUT_S, path=name),
+        read_timeout=reader.number(section, "ReadTimeout", val("ReadTimeout"), 60.0, kind=float, low=0.001,
+                                   high=MAX_READ_TIMEOUT_S, path=name),
         retry_mode=retry_mode,
         max_attempts=reader.number(section, "MaxAttempts", val("MaxAttempts"), 3, low=1, high=20, path=name),
     )

@@ -111,3 +111,19 @@ def test_an_endpoint_url_with_user_information_is_refused_naming_the_field(capsy
     text = "[workshop]\nRegion = us-east-1\n[path nat]\nEndpointURL = https://u:p4ss@bedrock-runtime.us-east-1.amazonaws.com\n"
     line = one_error_line(*run_cli(capsys, "invoke", "--config", _config(tmp_path, text)))
     assert "EndpointURL" in line and "user name or password" in line and "p4ss" not in line
+
+
+def test_a_config_file_over_the_limit_is_refused_naming_it(capsys, tmp_path: Path) -> None:
+    from workshop.limits import MAX_CONFIG_BYTES
+
+    big = tmp_path / "huge.properties"
+    big.write_text("[workshop]\n" + "; filler\n" * (MAX_CONFIG_BYTES // 8))
+    line = one_error_line(*run_cli(capsys, "invoke", "--config", str(big)))
+    assert "MAX_CONFIG_BYTES" in line
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e999", "100000"])
+def test_a_timeout_that_is_not_finite_or_too_long_is_refused(capsys, tmp_path: Path, value: str) -> None:
+    text = f"[workshop]\nRegion = us-east-1\n[path nat]\nReadTimeout = {value}\n"
+    line = one_error_line(*run_cli(capsys, "invoke", "--config", _config(tmp_path, text)))
+    assert "ReadTimeout" in line and "3600" in line
