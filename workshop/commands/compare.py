@@ -190,8 +190,7 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
             # A WorkshopError (credentials, quota) is one line from cli.main; anything else is a bug.
             raise job.error
         assert job.run_id is not None
-        if job.done_measured == 0:
-            _no_samples(job, store)
+        _no_samples(job, store)
         result = _explain(store, job.run_id, config, args.volume)
         if out is not None:
             from workshop.secrets.files import atomic_write
@@ -213,11 +212,15 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
 
 
 def _no_samples(job: Any, store: Any) -> None:
-    """Every measured call failed: say why in one line (exit 2), instead of a hollow summary."""
-    df_errors = store.samples(job.run_id)
+    """Every measured call failed: say why in one line (exit 2), instead of a hollow summary.
+
+    Failed calls are measured calls too (``done_measured`` counts them), so the test is on the
+    samples: no measured one without an error code."""
+    samples = store.samples(job.run_id)
+    df_errors = samples[~samples["warmup"].astype(bool)] if "warmup" in samples else samples
     codes = df_errors["error_code"].dropna()
-    if codes.empty:
-        return
+    if codes.empty or len(codes) < len(df_errors):
+        return  # nothing measured (a cancel before the first call), or something succeeded
     top = codes.mode().iat[0]
     row = df_errors[df_errors["error_code"] == top].iloc[0]
     raise InputError(
