@@ -536,9 +536,9 @@ def load_config(path: str | Path, key_file: str | Path | None = None) -> Worksho
             "config file not found", field="--config", source=str(file),
             fix="check the path, or omit --config to use the built-in sandbox",
         ) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # a folder, no permission, not UTF-8, a name the OS refuses
         raise ConfigError(
-            f"cannot read the config file ({type(exc).__name__})", field="--config", source=str(file),
+            f"cannot read the config file ({type(exc).__name__})", field="--config", source=repr(str(file))[1:-1],
             fix="give a readable UTF-8 INI file",
         ) from None
     return parse_config(text, source=str(file), key_file=key_file)

@@ -5,6 +5,8 @@ valid one runs for real against the sandbox (always --no-delay, a few samples at
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,8 +51,9 @@ def argv(draw: st.DrawFn) -> list[str]:
 
 @settings(max_examples=share(0.5))
 @given(words=argv())
-def test_any_argument_vector_ends_in_an_exit_code_not_a_traceback(words: list[str],
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_any_argument_vector_ends_in_an_exit_code_not_a_traceback(words: list[str], capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO('{"not": "a body"'))  # --body - reads it
     try:
         code = cli.main(words)
     except SystemExit as exit_:  # argparse: --help (0) or a usage error (2)

@@ -59,8 +59,9 @@ def read_body_text(spec: str) -> str:
     except FileNotFoundError:
         raise InputError("body file not found", field="--body", source=spec,
                          fix="give a JSON file, '-' for stdin, or omit --body for the template") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the body file ({type(exc).__name__})", field="--body", source=spec,
+    except (OSError, ValueError) as exc:  # a folder, no permission, not UTF-8, a name the OS refuses
+        raise InputError(f"cannot read the body file ({type(exc).__name__})", field="--body",
+                         source=repr(spec)[1:-1],
                          fix="give a readable UTF-8 JSON file") from None
 
 
