@@ -91,6 +91,25 @@ def error_line(err: BaseException) -> str:
     return redact(f"error: {err}")
 
 
+_WARNINGS_MARK = "_workshop_cli_warnings"
+
+
+def _warnings_as_lines() -> None:
+    """The workshop's own logged warnings (a failing caller identity, a file made private) as
+    ``warning: ...`` lines on stderr, redacted — not Python's bare last-resort output."""
+    from workshop.secrets.redaction import RedactingFilter
+
+    logger = logging.getLogger("workshop")
+    for old in [h for h in logger.handlers if getattr(h, _WARNINGS_MARK, False)]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    setattr(handler, _WARNINGS_MARK, True)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    logger.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=_command_in(words))
@@ -99,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workshop import logs
 
         logs.configure(debug=True)
+    else:
+        _warnings_as_lines()
     try:
         _refuse_empty_values(parser, args)
         return int(args.handler(args) or 0)
@@ -109,6 +130,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
+        logger = logging.getLogger("workshop")
+        for handler in [h for h in logger.handlers if getattr(h, _WARNINGS_MARK, False)]:
+            logger.removeHandler(handler)  # in-process callers (tests) keep no handler on a stale stream
         logging.shutdown()
 
 
