@@ -31,10 +31,6 @@ from workshop import CREDENTIAL_MODES
 from workshop.errors import ConfigError, WorkshopError
 
 PATH_KINDS: tuple[str, ...] = ("nat", "vpce", "cross-account", "proxy")
-MAX_CONNECT_TIMEOUT_S = 300.0
-"""ConnectTimeout's ceiling (docs/limits.md): a connect that takes minutes is a wrong endpoint."""
-MAX_READ_TIMEOUT_S = 3600.0
-"""ReadTimeout's ceiling: longer than any model answer; a run must not wait on one call for hours."""
 RETRY_MODES: tuple[str, ...] = ("standard", "adaptive", "legacy")
 DEFAULT_SESSION_NAME = "bedrock-workshop"
 DEFAULT_REGION = "us-east-1"
@@ -825,6 +821,8 @@ def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> Worksho
 
 
 def _parse_path(sec: Mapping[str, str], section: str, name: str, default_region: str, reader: _Reader) -> AccessPath:
+    from workshop import limits  # the timeouts' ceilings (docs/limits.md)
+
     for key in sec:
         if key not in PATH_KEYS and key.lower() not in {k.lower() for k in PATH_KEYS}:
             reader.problem(section, key, "unknown key (ignored)", f"expected one of: {', '.join(PATH_KEYS)}",
@@ -873,9 +871,9 @@ def _parse_path(sec: Mapping[str, str], section: str, name: str, default_region:
         control_endpoint_url=val("ControlEndpointURL"),
         proxy=val("ProxyURL"),
         connect_timeout=reader.number(section, "ConnectTimeout", val("ConnectTimeout"), 3.0, kind=float,
-                                      low=0.001, high=MAX_CONNECT_TIMEOUT_S, path=name),
+                                      low=0.001, high=limits.MAX_CONNECT_TIMEOUT_S, path=name),
         read_timeout=reader.number(section, "ReadTimeout", val("ReadTimeout"), 60.0, kind=float, low=0.001,
-                                   high=MAX_READ_TIMEOUT_S, path=name),
+                                   high=limits.MAX_READ_TIMEOUT_S, path=name),
         retry_mode=retry_mode,
         max_attempts=reader.number(section, "MaxAttempts", val("MaxAttempts"), 3, low=1, high=20, path=name),
     )

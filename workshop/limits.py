@@ -20,3 +20,9 @@ MAX_INT = 2**31 - 1
 
 MAX_CONFIG_BYTES = 1024 * 1024
 """A config file (INI): the largest real one is a few kilobytes."""
+
+MAX_CONNECT_TIMEOUT_S = 300.0
+"""A path's ConnectTimeout ceiling: a connect that takes minutes is a wrong endpoint."""
+
+MAX_READ_TIMEOUT_S = 3600.0
+"""A path's ReadTimeout ceiling: longer than any model answer; a run must not wait on one call for hours."""
