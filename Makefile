@@ -7,13 +7,15 @@ PORT   ?= 8501
 
 TOOLS  := $(VENV)/tools
 
-.PHONY: run test lint lab-check bench sandbox clean
+.PHONY: run test lint lab-check bench sandbox clean fuzz
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# setuptools first: pyproject.toml's SPDX license needs setuptools >= 77 (the venv's own is older).
 $(VENV)/.runtime-installed: requirements.txt pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet setuptools==84.2.1
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e . 2>/dev/null || $(PY) -m pip install --quiet --no-deps -e .
 	touch $@
@@ -42,6 +44,11 @@ lint: $(VENV)/.dev-installed
 test: $(VENV)/.dev-installed $(TOOLS)/.installed
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+# The fuzz suite with a long budget and random seeds (make test runs it with a small fixed one).
+# FUZZ_EXAMPLES=N sets the examples per property (default 3000).
+fuzz: $(VENV)/.dev-installed
+	WORKSHOP_FUZZ_PROFILE=fuzz WORKSHOP_FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),3000) $(PY) -m pytest tests/fuzz -q
 
 # The lab's templates alone: cfn-lint, checkov, policies, moto deployment, lab config.
 lab-check: $(VENV)/.dev-installed $(TOOLS)/.installed

@@ -31,8 +31,11 @@ LIMIT_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def limit_key(family: str, api: str) -> tuple[str, ...]:
-    """The key path of the output-token limit for ``family`` on ``api``."""
+def limit_key(family: str, api: str, body: Any = None) -> tuple[str, ...]:
+    """The key path of the output-token limit for ``family`` on ``api`` (for ``body``: Claude 2
+    also takes Messages-API bodies, whose limit is ``max_tokens``)."""
+    if family == "claude-text" and isinstance(body, dict) and "messages" in body and "prompt" not in body:
+        family = "claude-messages"
     return LIMIT_KEYS["converse" if api.startswith("converse") else family]
 
 
@@ -40,7 +43,7 @@ def with_max_tokens(body: dict[str, Any], family: str, api: str, max_tokens: int
     """A copy of ``body`` whose output-token limit is ``max_tokens`` (lowered, never raised:
     a body that already asks for fewer keeps its own limit)."""
     out = copy.deepcopy(body)
-    *parents, leaf = limit_key(family, api)
+    *parents, leaf = limit_key(family, api, body)
     node = out
     for key in parents:
         child = node.get(key)
@@ -58,7 +61,7 @@ def with_max_tokens(body: dict[str, Any], family: str, api: str, max_tokens: int
 def max_tokens_of(body: dict[str, Any], family: str, api: str) -> int | None:
     """The body's output-token limit, when it sets one."""
     node: Any = body
-    for key in limit_key(family, api):
+    for key in limit_key(family, api, body):
         if not isinstance(node, dict) or key not in node:
             if family == "nova" and isinstance(node, dict) and "maxTokens" in node:
                 return node["maxTokens"] if isinstance(node["maxTokens"], int) else None

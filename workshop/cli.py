@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from workshop.errors import WorkshopError
+from workshop.errors import InputError, WorkshopError
 
 # Order is the order shown in --help.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -65,6 +65,51 @@ def _command_in(argv: Sequence[str]) -> str | None:
     return None
 
 
+def _refuse_empty_values(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """An option or argument given as an empty (or blank) string is a mistake — usually an unset
+    shell variable — never a request for the default: InputError naming it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "") if action.dest else None
+            if chosen is not None:
+                _refuse_empty_values(chosen, args)
+            continue
+        value = getattr(args, action.dest, None)
+        values = value if isinstance(value, list) else [value]  # append options hold a list
+        if any(isinstance(v, str) and not v.strip() for v in values) and value != action.default:
+            name = "/".join(action.option_strings) or (action.metavar if isinstance(action.metavar, str)
+                                                       else action.dest.upper())
+            raise InputError("the value is empty", field=name,
+                             fix="give a value, or leave it out to use the default")
+
+
+def error_line(err: BaseException) -> str:
+    """The one line a user error prints, with anything secret-shaped masked: a secret pasted
+    into the wrong field (a key as RoleARN, a password in an endpoint URL) is never echoed."""
+    from workshop.secrets.redaction import redact
+
+    return redact(f"error: {err}")
+
+
+_WARNINGS_MARK = "_workshop_cli_warnings"
+
+
+def _warnings_as_lines() -> None:
+    """The workshop's own logged warnings (a failing caller identity, a file made private) as
+    ``warning: ...`` lines on stderr, redacted — not Python's bare last-resort output."""
+    from workshop.secrets.redaction import RedactingFilter
+
+    logger = logging.getLogger("workshop")
+    for old in [h for h in logger.handlers if getattr(h, _WARNINGS_MARK, False)]:
+        logger.removeHandler(old)
+    handler = logging.StreamHandler(sys.stderr)
+    setattr(handler, _WARNINGS_MARK, True)
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    logger.addHandler(handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=_command_in(words))
@@ -73,15 +118,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         from workshop import logs
 
         logs.configure(debug=True)
+    else:
+        _warnings_as_lines()
     try:
+        _refuse_empty_values(parser, args)
         return int(args.handler(args) or 0)
     except WorkshopError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(error_line(err), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     finally:
+        logger = logging.getLogger("workshop")
+        for handler in [h for h in logger.handlers if getattr(h, _WARNINGS_MARK, False)]:
+            logger.removeHandler(handler)  # in-process callers (tests) keep no handler on a stale stream
         logging.shutdown()
 
 

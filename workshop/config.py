@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import configparser
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -132,11 +133,12 @@ def is_loopback_host(host: str | None) -> bool:
         return False
 
 
-def check_endpoint_url(value: str, *, allow_http_anywhere: bool = False) -> str | None:
+def check_endpoint_url(value: str, *, allow_http_anywhere: bool = False, allow_userinfo: bool = False) -> str | None:
     """Why ``value`` is not a usable endpoint URL, or None when it is.
 
     https is required except on loopback (the sandbox, a local proxy): plain http to a real
-    endpoint would send signed requests and prompts in clear text.
+    endpoint would send signed requests and prompts in clear text. An AWS endpoint takes no
+    ``user:password@`` (SigV4 signs the request); only a proxy URL may carry one.
     """
     try:
         parts = urlsplit(value)
@@ -144,6 +146,8 @@ def check_endpoint_url(value: str, *, allow_http_anywhere: bool = False) -> str 
     except ValueError:
         return "is not a URL"
     del port
+    if not allow_userinfo and (parts.username is not None or parts.password is not None):
+        return "carries a user name or password (user:password@): an AWS endpoint takes none, SigV4 signs the request"
     if parts.scheme not in ("https", "http") or not parts.hostname:
         return "is not an http(s) URL with a host name"
     if parts.scheme == "http" and not allow_http_anywhere and not is_loopback_host(parts.hostname):
@@ -457,6 +461,9 @@ class _Reader:
         except ValueError:
             self.bad_value(section, key, value, expected, path=path)
             return default
+        if not math.isfinite(number):  # "inf", "nan", "1e999": float() takes them, nothing else may
+            self.bad_value(section, key, value, expected, path=path)
+            return default
         if (low is not None and number < low) or (high is not None and number > high) or (
             low is not None and high is None and number <= low
         ):
@@ -511,17 +518,23 @@ def _nonempty(value: str | None) -> str | None:
 
 def load_config(path: str | Path, key_file: str | Path | None = None) -> WorkshopConfig:
     """Read the config at ``path`` (either format). Missing or unreadable file: ConfigError."""
+    from workshop.limits import MAX_CONFIG_BYTES
+
     file = Path(path)
     try:
+        if file.is_file() and file.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"the config file is larger than {MAX_CONFIG_BYTES:,} bytes (MAX_CONFIG_BYTES, "
+                              "docs/limits.md)", field="--config", source=str(file),
+                              fix="give the workshop's INI config, a few kilobytes")
         text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
             "config file not found", field="--config", source=str(file),
             fix="check the path, or omit --config to use the built-in sandbox",
         ) from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # a folder, no permission, not UTF-8, a name the OS refuses
         raise ConfigError(
-            f"cannot read the config file ({type(exc).__name__})", field="--config", source=str(file),
+            f"cannot read the config file ({type(exc).__name__})", field="--config", source=repr(str(file))[1:-1],
             fix="give a readable UTF-8 INI file",
         ) from None
     return parse_config(text, source=str(file), key_file=key_file)
@@ -609,7 +622,7 @@ def _check_path(
                            path=path.name)
     if path.proxy:
         section, key = where("proxy")
-        why = check_endpoint_url(path.proxy, allow_http_anywhere=True)
+        why = check_endpoint_url(path.proxy, allow_http_anywhere=True, allow_userinfo=True)
         if why:
             reader.problem(section, key, f"{path.proxy!r} {why}", "expected http(s)://<proxy-host>:<port>",
                            path=path.name)
@@ -808,6 +821,8 @@ def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> Worksho
 
 
 def _parse_path(sec: Mapping[str, str], section: str, name: str, default_region: str, reader: _Reader) -> AccessPath:
+    from workshop import limits  # the timeouts' ceilings (docs/limits.md)
+
     for key in sec:
         if key not in PATH_KEYS and key.lower() not in {k.lower() for k in PATH_KEYS}:
             reader.problem(section, key, "unknown key (ignored)", f"expected one of: {', '.join(PATH_KEYS)}",
@@ -856,9 +871,9 @@ def _parse_path(sec: Mapping[str, str], section: str, name: str, default_region:
         control_endpoint_url=val("ControlEndpointURL"),
         proxy=val("ProxyURL"),
         connect_timeout=reader.number(section, "ConnectTimeout", val("ConnectTimeout"), 3.0, kind=float,
-                                      low=0, path=name),
-        read_timeout=reader.number(section, "ReadTimeout", val("ReadTimeout"), 60.0, kind=float, low=0,
-                                   path=name),
+                                      low=0.001, high=limits.MAX_CONNECT_TIMEOUT_S, path=name),
+        read_timeout=reader.number(section, "ReadTimeout", val("ReadTimeout"), 60.0, kind=float, low=0.001,
+                                   high=limits.MAX_READ_TIMEOUT_S, path=name),
         retry_mode=retry_mode,
         max_attempts=reader.number(section, "MaxAttempts", val("MaxAttempts"), 3, low=1, high=20, path=name),
     )

@@ -5,13 +5,16 @@ This module knows those shapes so the console can say *what* is wrong with a bod
 Bedrock answers with a terse ValidationException, and can pull text, token counts and the
 stop reason out of any family's response or stream chunk.
 
-Templates live in ``prompts/<family>.json`` (plus ``prompts/converse.json``) at the repo
-root so facilitators can edit them without touching code.
+Templates live in ``workshop/templates/<family>.json`` (plus ``converse.json``), data files
+a facilitator can edit without touching code, shipped inside the package so an installed
+wheel has them too.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,7 @@ from workshop.errors import InputError, TemplateError
 from workshop.families.base import Extracted, blocks_text
 from workshop.families.claude_messages import ANTHROPIC_VERSION
 
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+PROMPTS_DIR = Path(__file__).resolve().parent / "templates"
 CONVERSE = families.CONVERSE
 CONVERSE_APIS = families.CONVERSE_APIS
 __all__ = ["ANTHROPIC_VERSION", "CONVERSE", "CONVERSE_APIS", "PROMPTS_DIR", "Extracted", "chunk_stop_reason",
@@ -92,6 +95,8 @@ def validate_body(body: Any, family: str, api: str = "invoke") -> list[str]:
     shape = _shape(family, api)
     problems: list[str] = []
     detected = detect_family(body)
+    if detected in families.get(shape).also_speaks:
+        shape = detected  # e.g. a Messages-API body for Claude 2: checked as the Messages API
     if detected and detected != shape and (detected, shape) not in _COMPATIBLE:
         if shape == CONVERSE:
             problems.append(
@@ -142,16 +147,91 @@ def json_error_position(text: str, err: json.JSONDecodeError) -> tuple[int, int,
     return err.lineno, err.colno, err.msg
 
 
+def _too_deep(text: str, limit: int) -> int | None:
+    """The position where ``text`` nests objects/arrays deeper than ``limit``, or None.
+
+    A linear scan (strings and escapes skipped) run before ``json.loads``, whose recursion
+    would otherwise end in RecursionError on a body nested a thousand levels deep.
+    """
+    depth = 0
+    in_string = escaped = False
+    for pos, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                return pos
+        elif ch in "]}":
+            depth -= 1
+    return None
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson(f"the number {text[:20]} is too large for JSON (it would be Infinity)")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not JSON (use a number or null)")
+
+
+class _NotJson(ValueError):
+    """A value Python's parser would take but JSON (and Bedrock) does not."""
+
+
+def load_json(text: str, *, field: str = "body") -> Any:
+    """``json.loads`` within the workshop's limits: TemplateError (naming the line and column,
+    or the limit) for text that is not JSON, nested deeper than MAX_JSON_DEPTH, larger than
+    MAX_BODY_BYTES, holding NaN/Infinity, an integer too long to convert, or a lone surrogate."""
+    from workshop.families.base import lone_surrogate_path
+    from workshop.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
+
+    if len(text) > MAX_BODY_BYTES:
+        raise TemplateError(f"the body is {len(text):,} characters, over the limit of {MAX_BODY_BYTES:,} "
+                            "(MAX_BODY_BYTES, docs/limits.md)", field=field, fix="send a smaller body")
+    deep = _too_deep(text, MAX_JSON_DEPTH)
+    if deep is not None:
+        line, column = _line_col(text, deep)
+        raise TemplateError(f"line {line}, column {column}: the body nests objects and arrays deeper than "
+                            f"{MAX_JSON_DEPTH} levels (MAX_JSON_DEPTH, docs/limits.md)", line=line, column=column,
+                            field=field, fix="flatten the body; Bedrock's request bodies need a few levels")
+    try:
+        value = json.loads(text, parse_float=_finite, parse_constant=_no_constant)
+    except json.JSONDecodeError:
+        raise
+    except _NotJson as err:
+        raise TemplateError(str(err), field=field, fix="write a finite number") from None
+    except ValueError:  # Python's int conversion limit: "Exceeds the limit (4300 digits) ..."
+        raise TemplateError(f"an integer in the body has more than {sys.get_int_max_str_digits():,} digits",
+                            field=field, fix=f"counts are at most {2**31 - 1:,}") from None
+    where = lone_surrogate_path(value)
+    if where is not None:
+        raise TemplateError(f"the string at {where} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape "
+                            "without its pair): it is not Unicode text", field=field,
+                            fix="remove the escape, or write the character itself")
+    return value
+
+
 def parse_body(text: str, family: str, api: str = "invoke") -> dict:
     """Parse and validate the editor's text; raise TemplateError saying what and where.
 
     JSON errors carry line and column ("line 3, column 18: Expecting ',' delimiter");
     family errors name the key (``max_tokens`` missing for Claude Messages) or the family
-    the body belongs to instead.
+    the body belongs to instead. The limits of ``load_json`` apply.
     """
     _check_family(family)
     try:
-        body = json.loads(text)
+        body = load_json(text)
     except json.JSONDecodeError as err:
         line, column, message = json_error_position(text, err)
         raise TemplateError(
@@ -183,21 +263,28 @@ def extract(family: str, response: dict) -> Extracted:
     not carry (Claude v2, Mistral) are None: InvokeModel's headers have them.
     """
     _check_family(family)
-    return families.get(family).extract(response if isinstance(response, dict) else {})
+    found = families.get(family).extract(response if isinstance(response, dict) else {})
+    # A response is the service's data, not ours: whatever it holds, the reading is typed.
+    return Extracted(found.text if isinstance(found.text, str) else "",
+                     found.input_tokens if isinstance(found.input_tokens, int) else None,
+                     found.output_tokens if isinstance(found.output_tokens, int) else None,
+                     found.stop_reason if isinstance(found.stop_reason, str) else None)
 
 
 def chunk_text(family: str, chunk: dict) -> str:
     """The text delta in one InvokeModelWithResponseStream chunk (already JSON-decoded)."""
     if not isinstance(chunk, dict):
         return ""
-    return _family_or_chat(family).chunk_text(chunk)
+    text = _family_or_chat(family).chunk_text(chunk)
+    return text if isinstance(text, str) else ""
 
 
 def chunk_stop_reason(family: str, chunk: dict) -> str | None:
     """The stop reason if this stream chunk carries one (usually the last content chunk)."""
     if not isinstance(chunk, dict):
         return None
-    return _family_or_chat(family).chunk_stop_reason(chunk)
+    stop = _family_or_chat(family).chunk_stop_reason(chunk)
+    return stop if isinstance(stop, str) else None
 
 
 def _family_or_chat(family: str) -> families.Family:

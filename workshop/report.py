@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop import PATH_LABELS, __version__
+from workshop.secrets.files import atomic_write
 
 CHART_TITLES: dict[str, tuple[str, str]] = {
     "ecdf": ("Client latency per path",
@@ -226,7 +227,7 @@ the SDK. Percentiles need samples: p90 about 50 per path, p99 about 500.</p></fo
 def write_report(path: str | Path, run: Any, result: Any, answer: Any) -> Path:
     """Write :func:`render_report` to ``path`` (UTF-8); returns the path."""
     target = Path(path)
-    target.write_text(render_report(run, result, answer), encoding="utf-8")
+    atomic_write(target, render_report(run, result, answer), mode=0o600)  # private, like the store
     return target
 
 
@@ -342,5 +343,5 @@ the SDK.</p></footer>
 def write_room_report(path: str | Path, board: Any, answer: Any) -> Path:
     """Write :func:`render_room_report` to ``path`` (UTF-8); returns the path."""
     target = Path(path)
-    target.write_text(render_room_report(board, answer), encoding="utf-8")
+    atomic_write(target, render_room_report(board, answer), mode=0o600)
     return target

@@ -48,7 +48,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
-from workshop.dirs import data_dir, ensure_private_dir
+from workshop.dirs import data_dir, ensure_own_private_dir, make_private
 from workshop.errors import InputError, StoreError
 from workshop.results import InvocationResult
 
@@ -116,7 +116,7 @@ def visible_clause(column: Any, participant: str | None) -> Any:
 
 def default_url() -> str:
     """``sqlite:///<data_dir>/workshop.db`` (the folder is created with mode 0700)."""
-    folder = ensure_private_dir(data_dir())
+    folder = ensure_own_private_dir(data_dir())
     return f"sqlite:///{folder / DB_FILENAME}"
 
 
@@ -1380,7 +1380,7 @@ def _create_engine(url: str) -> Engine:
     if backend == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            _private_sqlite_file(Path(database).expanduser())
         else:
             # One shared in-memory database for all threads (tests, throwaway consoles).
             kwargs["poolclass"] = sa.pool.StaticPool
@@ -1412,6 +1412,18 @@ def _create_engine(url: str) -> Engine:
     if backend == "sqlite":
         _configure_sqlite(engine)
     return engine
+
+
+def _private_sqlite_file(db: Path) -> None:
+    """The SQLite file exists with mode 0600 before SQLite opens it (SQLite creates its -wal and
+    -shm files with the database's mode); an existing file readable by others is made 0600."""
+    db.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.close(os.open(db, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError:
+        return  # a read-only location: SQLite itself will say what is wrong
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        make_private(path, 0o600)
 
 
 def _configure_sqlite(engine: Engine) -> None:

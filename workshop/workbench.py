@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from workshop.config import WorkshopConfig, bind_sandbox, default_config
@@ -18,6 +19,11 @@ from workshop.paths import DEFAULT_POOL_SIZE, PathClient
 from workshop.results import InvocationResult
 
 log = logging.getLogger(__name__)
+
+IDENTITY_RETRY_S = 300.0
+"""After GetCallerIdentity fails for a path, the invocation log goes without the caller's identity
+for this long before asking again: a blocked or failing STS must not cost a lookup (or a connect
+timeout) on every sample."""
 
 
 class Workbench:
@@ -42,6 +48,7 @@ class Workbench:
         self._path_locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._closed = False
+        self._identity_failed: dict[str, float] = {}  # path -> monotonic time of the last failed lookup
 
     @classmethod
     def open(
@@ -149,10 +156,7 @@ class Workbench:
 
     def _record(self, client: PathClient, result: InvocationResult, body: Any, who: str, invocation_log: Any) -> None:
         """Keep the invocation log; a store problem is reported, never allowed to lose the result."""
-        try:
-            identity = client.identity()  # cached per path after the first call
-        except WorkshopError:
-            identity = None
+        identity = self._identity(client)
         try:
             invocation_log.record_invocation(
                 self.store, result, body=body, identity=identity, region=client.path.region,
@@ -160,6 +164,22 @@ class Workbench:
             )
         except WorkshopError as err:
             log.warning("invocation not logged: %s", err)
+
+    def _identity(self, client: PathClient) -> Any:
+        """The path's caller identity for the invocation log, or None. Success is cached by the
+        client; a failure is remembered here for IDENTITY_RETRY_S, and said once in the log."""
+        failed_at = self._identity_failed.get(client.name)
+        if failed_at is not None and time.monotonic() - failed_at < IDENTITY_RETRY_S:
+            return None
+        try:
+            identity = client.identity()
+        except WorkshopError as err:
+            self._identity_failed[client.name] = time.monotonic()
+            log.warning("caller identity of path %s unavailable (%s): the invocation log records calls without "
+                        "it, and asks STS again in %.0f s", client.name, err, IDENTITY_RETRY_S)
+            return None
+        self._identity_failed.pop(client.name, None)
+        return identity
 
     def close(self) -> None:
         """Close every client and stop the sandbox this workbench started."""

@@ -154,3 +154,51 @@ def test_sandbox_mode_never_uses_the_hosts_aws_credentials() -> None:
     )
     with Workbench.open(no_delay=True) as wb:
         assert wb.client("nat").session.get_credentials().access_key == "AKIAIOSFODNN7EXAMPLE"
+
+
+def test_a_failing_caller_identity_is_asked_once_not_on_every_sample(sandbox, caplog) -> None:
+    # STS answers 503 on a server of its own: the first invocation asks (with botocore's retries),
+    # the next ones reuse the remembered failure; the invocations themselves all succeed.
+    import dataclasses
+    import json as jsonlib
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from workshop.config import bind_sandbox
+
+    asked: list[str] = []
+
+    class FailingSts(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            asked.append(self.path)
+            body = b"<ErrorResponse><Error><Code>ServiceUnavailable</Code><Message>down</Message></Error></ErrorResponse>"
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    sts = ThreadingHTTPServer(("127.0.0.1", 0), FailingSts)
+    threading.Thread(target=sts.serve_forever, daemon=True).start()
+    try:
+        config = bind_sandbox(default_config(), sandbox)
+        nat = config.paths["nat"]
+        url = f"http://127.0.0.1:{sts.server_address[1]}"
+        nat = dataclasses.replace(nat, credentials=dataclasses.replace(nat.credentials, sts_endpoint=url))
+        config = dataclasses.replace(config, paths={**config.paths, "nat": nat})
+        body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 5,
+                "messages": [{"role": "user", "content": "hi"}]}
+        with Workbench(config, sandbox=sandbox, owns_sandbox=False) as wb, caplog.at_level("WARNING"):
+            assert wb.invoke("nat", HAIKU, body).ok
+            after_first = len(asked)
+            for _ in range(5):
+                assert wb.invoke("nat", HAIKU, jsonlib.loads(jsonlib.dumps(body))).ok
+        assert after_first >= 1
+        assert len(asked) == after_first
+        warnings = [r.getMessage() for r in caplog.records if "caller identity of path nat" in r.getMessage()]
+        assert len(warnings) == 1 and "asks STS again" in warnings[0]
+    finally:
+        sts.shutdown()
+        sts.server_close()

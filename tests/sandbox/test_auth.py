@@ -131,3 +131,24 @@ def test_runtime_request_signed_for_sts_is_rejected(sandbox, participant) -> Non
 
 def test_participant_key_is_the_documented_example() -> None:
     assert PARTICIPANT_ACCESS_KEY == "AKIAIOSFODNN7EXAMPLE"
+
+
+def test_a_request_signed_for_another_region_is_refused_as_aws_does(sandbox) -> None:
+    client = session_for().client("bedrock-runtime", endpoint_url=sandbox.endpoints["nat"], region_name="eu-west-1",
+                                  config=NO_RETRY)
+    before = sandbox.model_calls
+    with pytest.raises(ClientError) as caught:
+        _invoke(client)
+    assert _error(caught) == ("InvalidSignatureException", 403)
+    assert caught.value.response["Error"]["Message"] == "Credential should be scoped to a valid region."
+    assert sandbox.model_calls == before
+
+
+def test_sts_accepts_its_own_region_and_the_global_endpoints(sandbox) -> None:
+    for region in (sandbox.region, "us-east-1"):
+        sts = session_for().client("sts", endpoint_url=sandbox.sts_endpoint, region_name=region, config=NO_RETRY)
+        assert sts.get_caller_identity()["Account"] == "111122223333"
+    other = session_for().client("sts", endpoint_url=sandbox.sts_endpoint, region_name="ap-south-1", config=NO_RETRY)
+    with pytest.raises(ClientError) as caught:
+        other.get_caller_identity()
+    assert _error(caught) == ("SignatureDoesNotMatch", 403)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 KEY_FILE_HELP = (
     "key for enc: values: this file if given, else $WORKSHOP_CONFIG_KEY, "
@@ -45,3 +46,11 @@ def participant_of(args: argparse.Namespace) -> str:
     from workshop import participants, quotas
 
     return participants.resolve(getattr(args, "participant", None)) or quotas.participant_id("cli")
+
+
+def say(text: object, kind: str = "warning") -> None:
+    """One ``warning:`` / ``note:`` / ``hint:`` / ``error:`` line on stderr, secrets masked (a
+    config warning may quote a value the user pasted into the wrong field)."""
+    from workshop.secrets.redaction import redact
+
+    print(redact(f"{kind}: {text}"), file=sys.stderr)

@@ -163,6 +163,7 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
     if args.volume is not None and args.volume < 0:
         raise InputError(f"--volume {args.volume}", field="--volume", fix="calls per month, 0 or more")
 
+    from workshop.commands.common import say
     from workshop.compare import run_comparison
     from workshop.config import bind_sandbox
     from workshop.paths import DEFAULT_POOL_SIZE
@@ -179,7 +180,7 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
         workbench = Workbench(bound, sandbox=sandbox, owns_sandbox=False, pool_size=pool, store=store)
         with workbench:
             for warning in getattr(config, "warnings", ()):
-                print(f"warning: {warning}", file=sys.stderr)
+                say(warning)
             bar = ProgressBar(sys.stderr) if sys.stderr.isatty() and not args.json else None
             job = run_comparison(settings, workbench, store, on_progress=bar.update if bar else None,
                                  participant=who)
@@ -189,11 +190,12 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
             # A WorkshopError (credentials, quota) is one line from cli.main; anything else is a bug.
             raise job.error
         assert job.run_id is not None
-        if job.done_measured == 0:
-            _no_samples(job, store)
+        _no_samples(job, store)
         result = _explain(store, job.run_id, config, args.volume)
         if out is not None:
-            out.write_text(store.export_run(job.run_id, out.suffix.lower().lstrip(".")), encoding="utf-8")
+            from workshop.secrets.files import atomic_write
+
+            atomic_write(out, store.export_run(job.run_id, out.suffix.lower().lstrip(".")), mode=0o600)
         if report is not None:
             from workshop.report import write_report
 
@@ -210,11 +212,15 @@ def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
 
 
 def _no_samples(job: Any, store: Any) -> None:
-    """Every measured call failed: say why in one line (exit 2), instead of a hollow summary."""
-    df_errors = store.samples(job.run_id)
+    """Every measured call failed: say why in one line (exit 2), instead of a hollow summary.
+
+    Failed calls are measured calls too (``done_measured`` counts them), so the test is on the
+    samples: no measured one without an error code."""
+    samples = store.samples(job.run_id)
+    df_errors = samples[~samples["warmup"].astype(bool)] if "warmup" in samples else samples
     codes = df_errors["error_code"].dropna()
-    if codes.empty:
-        return
+    if codes.empty or len(codes) < len(df_errors):
+        return  # nothing measured (a cancel before the first call), or something succeeded
     top = codes.mode().iat[0]
     row = df_errors[df_errors["error_code"] == top].iloc[0]
     raise InputError(

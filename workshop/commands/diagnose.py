@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from workshop import PATH_LABELS
-from workshop.commands.common import add_config_arguments
+from workshop.commands.common import add_config_arguments, say
 from workshop.diagnostics import ACCESS_PROBES, PathDiagnosis, SharedEndpoint
 
 STATUS_LABELS = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP"}
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         config.path(name)  # unknown or misconfigured path: one line and exit 2, before any probe
     model_id = catalog.validate_model_id(args.model) if args.model else None
     for warning in config.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(warning)
     with Workbench.open(config, no_delay=True) as workbench:
         diagnoses = diagnose(workbench, names, model_id=model_id, probe=args.probe)
         shared = shared_endpoints(workbench, names)

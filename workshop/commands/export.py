@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
     if out is None:
         sys.stdout.write(text)
     else:
-        out.write_text(text, encoding="utf-8")
+        from workshop.secrets.files import atomic_write
+
+        atomic_write(out, text, mode=0o600)  # prompts and identities: private, like the store
         print(f"wrote {out} ({fmt}, run {run_id})", file=sys.stderr)
     return 0

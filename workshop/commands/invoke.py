@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from workshop import APIS, PATH_LABELS
-from workshop.commands.common import add_config_arguments
+from workshop.commands.common import add_config_arguments, say
 from workshop.errors import InputError
 from workshop.results import InvocationResult
 
@@ -42,16 +42,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def read_body_text(spec: str) -> str:
     """The body text from a file or stdin ('-'); InputError when it cannot be read."""
+    from workshop.limits import MAX_BODY_BYTES
+
+    too_big = InputError(f"the body is larger than {MAX_BODY_BYTES:,} bytes (MAX_BODY_BYTES, docs/limits.md)",
+                         field="--body", source=spec, fix="send a smaller body")
     if spec == "-":
-        return sys.stdin.read()
+        text = sys.stdin.read(MAX_BODY_BYTES + 1)
+        if len(text) > MAX_BODY_BYTES:
+            raise too_big
+        return text
     path = Path(spec)
     try:
+        if path.is_file() and path.stat().st_size > MAX_BODY_BYTES:
+            raise too_big
         return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError("body file not found", field="--body", source=spec,
                          fix="give a JSON file, '-' for stdin, or omit --body for the template") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the body file ({type(exc).__name__})", field="--body", source=spec,
+    except (OSError, ValueError) as exc:  # a folder, no permission, not UTF-8, a name the OS refuses
+        raise InputError(f"cannot read the body file ({type(exc).__name__})", field="--body",
+                         source=repr(spec)[1:-1],
                          fix="give a readable UTF-8 JSON file") from None
 
 
@@ -109,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
     with Workbench.open(config, no_delay=True if args.no_delay else None) as wb:
         wb.client(path_name)  # credentials now: a CredentialError is one line, not a failed result
         for warning in config.warnings:
-            print(f"warning: {warning}", file=sys.stderr)
+            say(warning)
         streamed: list[str] = []
 
         def on_text(delta: str) -> None:
@@ -130,8 +140,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"\n{path_name} ({label}) · {model_id} · {args.api}")
         print("\n".join(timing_lines(result, sandbox=sandbox)))
     if not result.ok:
-        print(f"error: {result.error_code}: {result.error_message}", file=sys.stderr)
+        say(f"{result.error_code}: {result.error_message}", "error")
         if result.error_hint:
-            print(f"hint: {result.error_hint}", file=sys.stderr)
+            say(result.error_hint, "hint")
         return 1
     return 0

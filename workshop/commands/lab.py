@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from workshop import lab
-from workshop.commands.common import add_key_file_argument
+from workshop.commands.common import add_key_file_argument, say
 from workshop.config import DEFAULT_MODEL
 from workshop.errors import InputError
 
@@ -102,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _note(text: str) -> None:
-    print(f"note: {text}", file=sys.stderr)
+    say(text, "note")
 
 
 def _write_or_print(text: str, out: str | None, what: str) -> None:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import asdict
 
-from workshop.commands.common import add_config_arguments
+from workshop.commands.common import add_config_arguments, say
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -60,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(out, indent=2))
         return 0
     for warning in config.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        say(warning)
     for note in models.notes:
-        print(f"note: {note}", file=sys.stderr)
+        say(note, "note")
     width = min(40, max((len(m.label) for m in models), default=5))
     print(f"{'label':<{width}}  {'family':<16} {'source':<7} model id")
     for m in models:

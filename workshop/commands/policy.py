@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import Any
 
 from workshop import policies
-from workshop.commands.common import add_config_arguments
+from workshop.commands.common import add_config_arguments, say
 from workshop.errors import InputError
 
 LOGGING_PARTS: dict[str, str] = {
@@ -117,7 +116,7 @@ def _print(document: Any, args: argparse.Namespace) -> int:
 
 
 def _note(text: str) -> None:
-    print(f"note: {text}", file=sys.stderr)
+    say(text, "note")
 
 
 def _require(value: Any, option: str, why: str) -> Any:

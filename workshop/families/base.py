@@ -4,7 +4,7 @@ A model family is one request/response dialect of InvokeModel (Claude Messages, 
 Text, Llama ...). Its module in ``workshop/families/`` says everything the workshop knows
 about it, for the client and for the sandbox alike:
 
-* client side: which model ids speak it, its template (``prompts/<name>.json``), the rules
+* client side: which model ids speak it, its template (``workshop/templates/<name>.json``), the rules
   the editor checks (as data: :class:`Rule` rows), the markers that recognise a body of
   it, how to read a response and a stream chunk, and how the same prompt looks on Converse;
 * sandbox side: how Bedrock validates a body (key -> JSON type tables, Bedrock's own
@@ -37,13 +37,13 @@ def is_int(v: Any) -> bool:
 
 
 def positive_int(v: Any) -> bool:
-    """An integer of at least 1."""
-    return is_int(v) and v > 0
+    """An integer from 1 to 2,147,483,647 (Bedrock's counts are 32-bit)."""
+    return is_int(v) and 0 < v <= 2**31 - 1
 
 
 def non_negative_int(v: Any) -> bool:
-    """An integer of at least 0."""
-    return is_int(v) and v >= 0
+    """An integer from 0 to 2,147,483,647."""
+    return is_int(v) and 0 <= v <= 2**31 - 1
 
 
 def unit_interval(v: Any) -> bool:
@@ -74,6 +74,21 @@ def is_object(v: Any) -> bool:
 def block_list(v: Any) -> bool:
     """A list of objects (content blocks such as ``{"text": ...}``)."""
     return isinstance(v, list) and all(isinstance(b, dict) for b in v)
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A short JSON preview of a value for a problem line; never raises (a huge integer, a
+    deeply nested value or a lone surrogate are shown by their kind instead)."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
+        return f"an integer of {len(str(abs(value))) if abs(value) < 10**4000 else 'over 4,000'} digits"
+    if isinstance(value, list | dict) and len(value) > limit:
+        return "a list" if isinstance(value, list) else "an object"
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+        text.encode("utf-8")
+    except (ValueError, RecursionError, UnicodeEncodeError):
+        return "a value that is not valid JSON text"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 UNIT = "a number between 0 and 1"
@@ -110,7 +125,7 @@ def apply_rules(body: dict, rules: tuple[Rule, ...], label: str, problems: list[
                 problems.append(f"`{name}` is missing: {label} needs {rule.what}")
             continue
         if not rule.ok(body[rule.key]):
-            problems.append(f"`{name}` must be {rule.what}, not {json.dumps(body[rule.key])[:60]}")
+            problems.append(f"`{name}` must be {rule.what}, not {shown(body[rule.key])}")
 
 
 def apply_nested(body: dict, nested: Nested, problems: list[str]) -> None:
@@ -136,7 +151,7 @@ def check_roles(msgs: list, allowed: tuple[str, ...], field_name: str, problems:
             continue
         if m.get("role") not in allowed:
             problems.append(
-                f"`{field_name}[{i}].role` must be one of {', '.join(allowed)}, not {json.dumps(m.get('role'))}"
+                f"`{field_name}[{i}].role` must be one of {', '.join(allowed)}, not {shown(m.get('role'))}"
             )
         if "content" not in m:
             problems.append(f"`{field_name}[{i}].content` is missing")
@@ -180,6 +195,21 @@ class Extracted:
     input_tokens: int | None = None
     output_tokens: int | None = None
     stop_reason: str | None = None
+
+
+def as_text(v: Any) -> str:
+    """A string, or "" for anything else (a body being edited may hold any JSON there)."""
+    return v if isinstance(v, str) else ""
+
+
+def as_list(v: Any) -> list:
+    """A list, or [] for anything else."""
+    return v if isinstance(v, list) else []
+
+
+def as_dict(v: Any) -> dict:
+    """An object, or {} for anything else."""
+    return v if isinstance(v, dict) else {}
 
 
 def as_int(v: Any) -> int | None:
@@ -248,8 +278,8 @@ def inference(max_tokens: Any = None, temperature: Any = None, top_p: Any = None
         cfg["temperature"] = temperature
     if top_p is not None:
         cfg["topP"] = top_p
-    if stop:
-        cfg["stopSequences"] = list(stop)
+    if isinstance(stop, list) and stop:
+        cfg["stopSequences"] = [s for s in stop if isinstance(s, str)]
     return cfg
 
 
@@ -274,10 +304,11 @@ def chat_to_converse(messages: list) -> tuple[list[dict], list[dict]]:
             continue
         content = m.get("content")
         text = content if isinstance(content, str) else blocks_text(content)
-        if m.get("role") == "system":
+        role = m.get("role")
+        if role == "system":
             system.append({"text": text})
         else:
-            msgs.append(text_msg(m.get("role", "user"), text))
+            msgs.append(text_msg(role if role in ("user", "assistant") else "user", text))
     return msgs, system
 
 
@@ -305,18 +336,28 @@ def service_error(code: str, message: str) -> Exception:
     return ServiceError(code, message)
 
 
+from workshop.limits import MAX_INT  # noqa: E402  (a count's ceiling, shared with the editor's rules)
+
+
 def _type_ok(value: Any, kind: str) -> bool:
     if kind == "Any":
         return True
+    if value is None:
+        return False  # JSON null is a type of its own: Bedrock says "found: Null"
     if isinstance(value, bool) and kind != "Boolean":
         return False  # JSON true is not a number, although Python says so
     return isinstance(value, _TYPES[kind])
 
 
+def json_name(value: Any) -> str:
+    """The JSON-schema type name of a value, as Bedrock's validator prints it."""
+    return _JSON_NAMES.get(type(value), "Null")
+
+
 def check_object(body: Any, required: dict[str, str], optional: dict[str, str], where: str = "#") -> None:
     """Validate keys and value types of one JSON object, raising Bedrock's ValidationException."""
     if not isinstance(body, dict):
-        raise validation(f"{where}: expected type: JSONObject, found: {_JSON_NAMES.get(type(body), 'Null')}")
+        raise validation(f"{where}: expected type: JSONObject, found: {json_name(body)}")
     for key in required:
         if key not in body:
             raise validation(f"{where}: required key [{key}] not found")
@@ -325,38 +366,105 @@ def check_object(body: Any, required: dict[str, str], optional: dict[str, str], 
         if key not in allowed:
             raise validation(f"{where}: extraneous key [{key}] is not permitted")
         kind = allowed[key]
-        if value is not None and not _type_ok(value, kind):
-            raise validation(f"{where}/{key}: expected type: {kind}, found: {_JSON_NAMES.get(type(value), 'Null')}")
+        if not _type_ok(value, kind):
+            raise validation(f"{where}/{key}: expected type: {kind}, found: {json_name(value)}")
 
 
-def positive(value: int, where: str) -> int:
-    """``value`` when it is at least 1, else Bedrock's range message."""
-    if value < 1:
-        raise validation(f"{where}: {value} is not greater or equal to 1")
+def optional_object(body: dict, key: str, where: str = "#") -> dict:
+    """``body[key]`` when it is an object, ``{}`` when absent; ValidationException otherwise."""
+    value = body.get(key, {})
+    if not isinstance(value, dict):
+        raise validation(f"{where}/{key}: expected type: JSONObject, found: {json_name(value)}")
     return value
 
 
-def text_of(content: Any) -> str:
-    """Text inside a message content: a string, or a list of blocks with ``text``."""
+def strings(value: Any, where: str) -> list[str]:
+    """A list of strings (stop sequences), or Bedrock's message for the first item that is not one."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise validation(f"{where}: expected type: JSONArray, found: {json_name(value)}")
+    for i, item in enumerate(value):
+        if not isinstance(item, str):
+            raise validation(f"{where}/{i}: expected type: String, found: {json_name(item)}")
+    return list(value)
+
+
+def positive(value: Any, where: str) -> int:
+    """``value`` when it is an integer from 1 to MAX_INT, else Bedrock's type or range message."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise validation(f"{where}: expected type: Integer, found: {json_name(value)}")
+    if value < 1:
+        raise validation(f"{where}: {value} is not greater or equal to 1")
+    if value > MAX_INT:
+        raise validation(f"{where}: {value} is not less or equal to {MAX_INT}")
+    return value
+
+
+def text_of(content: Any, where: str = "#/content") -> str:
+    """Text inside a message content: a string, or a list of block objects whose ``text`` is a
+    string; ValidationException for anything else."""
     if isinstance(content, str):
         return content
-    if isinstance(content, list):
-        return "\n".join(block.get("text", "") for block in content if isinstance(block, dict))
-    return ""
+    if not isinstance(content, list):
+        raise validation(f"{where}: expected type: String or JSONArray, found: {json_name(content)}")
+    parts = []
+    for i, block in enumerate(content):
+        if not isinstance(block, dict):
+            raise validation(f"{where}/{i}: expected type: JSONObject, found: {json_name(block)}")
+        text = block.get("text", "")
+        if not isinstance(text, str):
+            raise validation(f"{where}/{i}/text: expected type: String, found: {json_name(text)}")
+        parts.append(text)
+    return "\n".join(parts)
 
 
-def messages_text(messages: list, where: str = "#/messages") -> str:
-    """The text of every message, checking each has a role and a content as Bedrock does."""
+def messages_text(messages: Any, where: str = "#/messages") -> str:
+    """The text of every message, checking each has a string role and a content as Bedrock does."""
+    if not isinstance(messages, list):
+        raise validation(f"{where}: expected type: JSONArray, found: {json_name(messages)}")
     parts = []
     for i, message in enumerate(messages):
         if not isinstance(message, dict):
-            raise validation(f"{where}/{i}: expected type: JSONObject, found: {_JSON_NAMES.get(type(message), 'Null')}")
+            raise validation(f"{where}/{i}: expected type: JSONObject, found: {json_name(message)}")
         if "role" not in message:
             raise validation(f"{where}/{i}: required key [role] not found")
+        if not isinstance(message["role"], str):
+            raise validation(f"{where}/{i}/role: expected type: String, found: {json_name(message['role'])}")
         if "content" not in message:
             raise validation(f"{where}/{i}: required key [content] not found")
-        parts.append(text_of(message["content"]))
+        parts.append(text_of(message["content"], f"{where}/{i}/content"))
     return "\n".join(parts)
+
+
+def lone_surrogate_path(value: Any) -> str | None:
+    """Where the first string holding a lone UTF-16 surrogate is (``#/messages/0/content``), or
+    None. Such a string came from a ``\\ud800`` escape: it is not Unicode text and cannot be
+    encoded, logged or answered. Iterative: a deeply nested body must not exhaust the stack."""
+    stack: list[tuple[str, Any]] = [("#", value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return where
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if isinstance(key, str) and _has_surrogate(key):
+                    return where
+                stack.append((f"{where}/{key}", child))
+        elif isinstance(item, list):
+            stack.extend((f"{where}/{i}", child) for i, child in enumerate(item))
+    return None
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 @dataclass
@@ -405,7 +513,7 @@ class Family:
     order: ClassVar[int] = 100
     """Position in lists and in detection (lower first)."""
     template_name: ClassVar[str] = ""
-    """The template file's stem in ``prompts/`` (the family's name unless set)."""
+    """The template file's stem in ``workshop/templates/`` (the family's name unless set)."""
     rules: ClassVar[tuple[Rule, ...]] = ()
     nested: ClassVar[tuple[Nested, ...]] = ()
     known_keys: ClassVar[frozenset[str]] = frozenset()
@@ -417,6 +525,9 @@ class Family:
     server_required: ClassVar[dict[str, str]] = {}
     server_optional: ClassVar[dict[str, str]] = {}
     """Bedrock's own schema for the body (key -> JSON type), checked by the sandbox."""
+    also_speaks: ClassVar[tuple[str, ...]] = ()
+    """Other families whose bodies this family's models accept too (Claude 2 and Instant take
+    Messages-API bodies, as AWS documents)."""
 
     # --- which models ------------------------------------------------------------------
     def matches(self, base_model_id: str) -> bool:

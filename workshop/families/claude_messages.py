@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 from workshop.families.base import (
@@ -15,6 +14,8 @@ from workshop.families.base import (
     ParsedRequest,
     Rule,
     as_int,
+    as_list,
+    as_text,
     assemble,
     blocks_text,
     check_object,
@@ -27,13 +28,23 @@ from workshop.families.base import (
     positive,
     positive_int,
     service_error,
+    shown,
     str_list,
+    strings,
     text_of,
     unit_interval,
     validation,
 )
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
+"""What AWS documents for ``anthropic_version`` on bedrock-runtime (and what templates use)."""
+
+ANTHROPIC_VERSIONS: frozenset[str] = frozenset({
+    ANTHROPIC_VERSION,  # AWS's documentation, and Anthropic's SDKs up to 0.x (DEFAULT_VERSION)
+    "2023-06-01",  # Anthropic's API version, sent as a header on bedrock-mantle and by some clients in the body
+    "2026-10-21",  # anthropic 2.x (Python): ANTHROPIC_API_VERSION, set in the body by AnthropicBedrock
+})
+"""Every ``anthropic_version`` the sandbox and the editor accept (docs/sandbox.md lists them)."""
 
 
 class ClaudeMessages(Family):
@@ -81,8 +92,10 @@ class ClaudeMessages(Family):
 
     def check(self, body: dict, problems: list[str]) -> None:
         version = body.get("anthropic_version")
-        if nonempty_str(version) and version != ANTHROPIC_VERSION:
-            problems.append(f'`anthropic_version` must be "{ANTHROPIC_VERSION}" on Bedrock, not {json.dumps(version)}')
+        if nonempty_str(version) and version not in ANTHROPIC_VERSIONS:
+            problems.append(f'`anthropic_version` must be "{ANTHROPIC_VERSION}" on Bedrock '
+                            f'(or {", ".join(sorted(ANTHROPIC_VERSIONS - {ANTHROPIC_VERSION}))}), '
+                            f"not {shown(version)}")
         msgs = body.get("messages")
         if not nonempty_list(msgs):
             return
@@ -113,15 +126,18 @@ class ClaudeMessages(Family):
 
     def to_converse(self, b: dict) -> dict:
         msgs = []
-        for m in b.get("messages") or []:
+        for m in as_list(b.get("messages")):
+            if not isinstance(m, dict):
+                continue
             content = m.get("content")
             blocks = ([{"text": content}] if isinstance(content, str) else
-                      [{"text": blk.get("text", "")} for blk in content or []
+                      [{"text": as_text(blk.get("text"))} for blk in as_list(content)
                        if isinstance(blk, dict) and blk.get("type") == "text"])
-            msgs.append({"role": m.get("role", "user"), "content": blocks})
+            role = m.get("role")
+            msgs.append({"role": role if role in ("user", "assistant") else "user", "content": blocks})
         sys_ = b.get("system")
         system = ([{"text": sys_}] if isinstance(sys_, str) and sys_ else
-                  [{"text": s.get("text", "")} for s in sys_ or [] if isinstance(s, dict)])
+                  [{"text": as_text(s.get("text"))} for s in as_list(sys_) if isinstance(s, dict)])
         extra = {"top_k": b["top_k"]} if "top_k" in b else None
         return assemble(msgs, system, inference(b.get("max_tokens"), b.get("temperature"), b.get("top_p"),
                                                 b.get("stop_sequences")), extra)
@@ -129,17 +145,18 @@ class ClaudeMessages(Family):
     # --- sandbox -----------------------------------------------------------------------------
     def parse(self, body: Any) -> ParsedRequest:
         check_object(body, self.server_required, self.server_optional)
-        if body["anthropic_version"] != ANTHROPIC_VERSION:
-            raise validation(f"#/anthropic_version: {body['anthropic_version']} is not a valid enum value")
+        if body["anthropic_version"] not in ANTHROPIC_VERSIONS:
+            raise validation(f"#/anthropic_version: {body['anthropic_version'][:80]} is not a valid enum value")
         messages = body["messages"]
         if not messages:
             raise service_error("ValidationException", "messages: at least one message is required")
         text = messages_text(messages)
         if messages[0].get("role") != "user":
             raise service_error("ValidationException", 'messages: first message must use the "user" role')
-        system = text_of(body.get("system") or "")
+        system = text_of(body["system"], "#/system") if "system" in body else ""
         prompt = f"{system}\n{text}" if system else text
-        return ParsedRequest(prompt, positive(body["max_tokens"], "#/max_tokens"), list(body.get("stop_sequences") or []))
+        return ParsedRequest(prompt, positive(body["max_tokens"], "#/max_tokens"),
+                             strings(body.get("stop_sequences"), "#/stop_sequences"))
 
     def response(self, req: ParsedRequest, gen: Any, ctx: Context) -> dict:
         return {

@@ -13,6 +13,8 @@ from workshop.families.base import (
     ParsedRequest,
     Rule,
     as_int,
+    as_list,
+    as_text,
     assemble,
     check_object,
     inference,
@@ -22,6 +24,7 @@ from workshop.families.base import (
     positive,
     positive_int,
     str_list,
+    strings,
     text_msg,
     unit_interval,
 )
@@ -86,11 +89,11 @@ class CohereCommandR(Family):
 
     def to_converse(self, b: dict) -> dict:
         msgs = []
-        for turn in b.get("chat_history") or []:
+        for turn in as_list(b.get("chat_history")):
             if isinstance(turn, dict) and turn.get("role") in ("USER", "CHATBOT"):
                 msgs.append(text_msg("user" if turn["role"] == "USER" else "assistant", str(turn.get("message", ""))))
-        msgs.append(text_msg("user", b.get("message") or ""))
-        system = [{"text": b["preamble"]}] if b.get("preamble") else []
+        msgs.append(text_msg("user", as_text(b.get("message"))))
+        system = [{"text": b["preamble"]}] if isinstance(b.get("preamble"), str) and b["preamble"] else []
         extra = {"k": b["k"]} if "k" in b else None
         return assemble(msgs, system, inference(b.get("max_tokens"), b.get("temperature"), b.get("p"),
                                                 b.get("stop_sequences")), extra)
@@ -102,7 +105,7 @@ class CohereCommandR(Family):
                             if isinstance(turn, dict))
         parts = [p for p in (body.get("preamble"), history, body["message"]) if p]
         return ParsedRequest("\n".join(parts), positive(body.get("max_tokens", 4000), "#/max_tokens"),
-                             list(body.get("stop_sequences") or []),
+                             strings(body.get("stop_sequences"), "#/stop_sequences"),
                              extra={"message": body["message"], "history": body.get("chat_history") or []})
 
     def response(self, req: ParsedRequest, gen: Any, ctx: Context) -> dict:

@@ -13,6 +13,7 @@ from workshop.families.base import (
     Family,
     ParsedRequest,
     Rule,
+    as_list,
     assemble,
     chat_to_converse,
     check_object,
@@ -28,6 +29,7 @@ from workshop.families.base import (
     positive,
     positive_int,
     str_list,
+    strings,
     unit_interval,
 )
 
@@ -81,14 +83,14 @@ class Jamba(Family):
         return choices_stop(chunk)
 
     def to_converse(self, b: dict) -> dict:
-        return assemble(*chat_to_converse(b.get("messages") or []),
+        return assemble(*chat_to_converse(as_list(b.get("messages"))),
                         inference(b.get("max_tokens"), b.get("temperature"), b.get("top_p"), b.get("stop")))
 
     # --- sandbox -----------------------------------------------------------------------------
     def parse(self, body: Any) -> ParsedRequest:
         check_object(body, self.server_required, self.server_optional)
-        stop = body.get("stop") or []
-        stops = [stop] if isinstance(stop, str) else list(stop)
+        stop = body.get("stop")
+        stops = [stop] if isinstance(stop, str) else strings(stop, "#/stop")
         return ParsedRequest(messages_text(body["messages"]), positive(body.get("max_tokens", 4096), "#/max_tokens"), stops)
 
     def _usage(self, ctx: Context, out: int) -> dict:

@@ -14,6 +14,7 @@ from workshop.families.base import (
     ParsedRequest,
     Rule,
     as_int,
+    as_text,
     assemble,
     check_object,
     inference,
@@ -67,7 +68,7 @@ class Llama(Family):
         return chunk.get("stop_reason")
 
     def to_converse(self, b: dict) -> dict:
-        prompt = b.get("prompt") or ""
+        prompt = as_text(b.get("prompt"))
         turns = _TURN.findall(prompt)
         system = [{"text": t.strip()} for r, t in turns if r == "system" and t.strip()]
         msgs = [text_msg(r, t.strip()) for r, t in turns if r != "system" and t.strip()]

@@ -15,6 +15,8 @@ from workshop.families.base import (
     Family,
     ParsedRequest,
     Rule,
+    as_list,
+    as_text,
     assemble,
     chat_to_converse,
     check_object,
@@ -30,6 +32,7 @@ from workshop.families.base import (
     positive_int,
     prompt_marker,
     str_list,
+    strings,
     text_msg,
     unit_interval,
 )
@@ -95,8 +98,8 @@ class Mistral(Family):
         extra = {"top_k": b["top_k"]} if "top_k" in b else None
         cfg = inference(b.get("max_tokens"), b.get("temperature"), b.get("top_p"), b.get("stop"))
         if "messages" in b:
-            return assemble(*chat_to_converse(b.get("messages") or []), cfg, extra)
-        prompt = b.get("prompt") or ""
+            return assemble(*chat_to_converse(as_list(b.get("messages"))), cfg, extra)
+        prompt = as_text(b.get("prompt"))
         msgs = []
         for user, answer in _INST.findall(prompt):
             msgs.append(text_msg("user", user.strip()))
@@ -117,7 +120,8 @@ class Mistral(Family):
         else:
             check_object(body, self.server_required, self.server_optional)
             text, mode = body["prompt"], "text"
-        return ParsedRequest(text, positive(body.get("max_tokens", 512), "#/max_tokens"), list(body.get("stop") or []), mode)
+        return ParsedRequest(text, positive(body.get("max_tokens", 512), "#/max_tokens"), strings(body.get("stop"), "#/stop"),
+                             mode)
 
     def response(self, req: ParsedRequest, gen: Any, ctx: Context) -> dict:
         if req.mode == "chat":

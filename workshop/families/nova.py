@@ -11,14 +11,18 @@ from workshop.families.base import (
     Nested,
     ParsedRequest,
     Rule,
+    as_dict,
+    as_list,
     assemble,
     check_object,
     inference,
     messages_text,
     nonempty_list,
+    optional_object,
     positive,
     positive_int,
     service_error,
+    strings,
     text_of,
     validation,
 )
@@ -57,11 +61,13 @@ class Nova(BlockMessagesShape):
         return isinstance(config, dict) and bool({"max_new_tokens", "top_p", "top_k"} & set(config))
 
     def to_converse(self, b: dict) -> dict:
-        cfg = b.get("inferenceConfig") or {}
-        msgs = [{"role": m.get("role"), "content": list(m.get("content") or [])} for m in b.get("messages") or []]
+        cfg = as_dict(b.get("inferenceConfig"))
+        msgs = [{"role": m.get("role") if m.get("role") in ("user", "assistant") else "user",
+                 "content": [blk for blk in as_list(m.get("content")) if isinstance(blk, dict)]}
+                for m in as_list(b.get("messages")) if isinstance(m, dict)]
         top_k = cfg.get("top_k", cfg.get("topK"))
         extra = {"inferenceConfig": {"topK": top_k}} if top_k is not None else None
-        return assemble(msgs, list(b.get("system") or []),
+        return assemble(msgs, [s for s in as_list(b.get("system")) if isinstance(s, dict)],
                         inference(cfg.get("max_new_tokens", cfg.get("maxTokens")), cfg.get("temperature"),
                                   cfg.get("top_p", cfg.get("topP")), cfg.get("stopSequences")), extra)
 
@@ -70,7 +76,7 @@ class Nova(BlockMessagesShape):
         check_object(body, self.server_required, self.server_optional)
         if body.get("schemaVersion", "messages-v1") != "messages-v1":
             raise validation(f"#/schemaVersion: {body['schemaVersion']} is not a valid enum value")
-        config = body.get("inferenceConfig") or {}
+        config = optional_object(body, "inferenceConfig")
         check_object(config, {}, {"maxTokens": "Integer", "max_new_tokens": "Integer", "temperature": "Number",
                                   "topP": "Number", "top_p": "Number", "topK": "Integer", "top_k": "Integer",
                                   "stopSequences": "JSONArray"}, "#/inferenceConfig")
@@ -78,10 +84,10 @@ class Nova(BlockMessagesShape):
             raise service_error("ValidationException", "A conversation must start with a user message. "
                                 "Try again with a conversation that starts with a user message.")
         text = messages_text(body["messages"])
-        system = "\n".join(text_of([s]) for s in body.get("system") or [])
+        system = text_of(body.get("system", []), "#/system")
         max_tokens = positive(config.get("maxTokens", config.get("max_new_tokens", 5000)), "#/inferenceConfig/maxTokens")
         prompt = f"{system}\n{text}" if system else text
-        return ParsedRequest(prompt, max_tokens, list(config.get("stopSequences") or []))
+        return ParsedRequest(prompt, max_tokens, strings(config.get("stopSequences"), "#/inferenceConfig/stopSequences"))
 
     def _usage(self, ctx: Context, out: int) -> dict:
         return {"inputTokens": ctx.input_tokens, "outputTokens": out, "totalTokens": ctx.input_tokens + out,

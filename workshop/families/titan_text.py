@@ -15,14 +15,18 @@ from workshop.families.base import (
     Nested,
     ParsedRequest,
     Rule,
+    as_dict,
     as_int,
+    as_text,
     assemble,
     check_object,
     inference,
     nonempty_str,
+    optional_object,
     positive,
     positive_int,
     str_list,
+    strings,
     text_msg,
     unit_interval,
 )
@@ -67,10 +71,10 @@ class TitanText(Family):
         return chunk.get("completionReason")
 
     def to_converse(self, b: dict) -> dict:
-        text = (b.get("inputText") or "").strip()
+        text = as_text(b.get("inputText")).strip()
         text = re.sub(r"^User:\s*", "", text)
         text = re.sub(r"\s*Bot:\s*$", "", text)
-        cfg = b.get("textGenerationConfig") or {}
+        cfg = as_dict(b.get("textGenerationConfig"))
         return assemble([text_msg("user", text)], [],
                         inference(cfg.get("maxTokenCount"), cfg.get("temperature"), cfg.get("topP"),
                                   cfg.get("stopSequences")))
@@ -78,11 +82,12 @@ class TitanText(Family):
     # --- sandbox -----------------------------------------------------------------------------
     def parse(self, body: Any) -> ParsedRequest:
         check_object(body, self.server_required, self.server_optional)
-        config = body.get("textGenerationConfig") or {}
+        config = optional_object(body, "textGenerationConfig")
         check_object(config, {}, {"maxTokenCount": "Integer", "stopSequences": "JSONArray", "temperature": "Number",
                                   "topP": "Number"}, "#/textGenerationConfig")
         max_tokens = positive(config.get("maxTokenCount", 512), "#/textGenerationConfig/maxTokenCount")
-        return ParsedRequest(body["inputText"], max_tokens, list(config.get("stopSequences") or []))
+        return ParsedRequest(body["inputText"], max_tokens,
+                             strings(config.get("stopSequences"), "#/textGenerationConfig/stopSequences"))
 
     def response(self, req: ParsedRequest, gen: Any, ctx: Context) -> dict:
         return {"inputTextTokenCount": ctx.input_tokens,

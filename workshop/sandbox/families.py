@@ -9,9 +9,10 @@ Converse is family-agnostic and lives in the server.
 from __future__ import annotations
 
 from workshop.families import all_families
-from workshop.families.base import Context, Family, ParsedRequest, check_object
+from workshop.families.base import MAX_INT, Context, Family, ParsedRequest, check_object, lone_surrogate_path
 
-__all__ = ["DEFAULT_MAX_TOKENS", "FAMILIES", "Context", "Family", "ParsedRequest", "check_object"]
+__all__ = ["DEFAULT_MAX_TOKENS", "FAMILIES", "MAX_INT", "Context", "Family", "ParsedRequest", "check_object",
+           "lone_surrogate_path"]
 
 FAMILIES: dict[str, Family] = all_families()
 """Family name (as in ``workshop.catalog``) -> its family (parse, response, stream chunks)."""

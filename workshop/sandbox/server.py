@@ -35,9 +35,28 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 from workshop.sandbox import eventstream
-from workshop.sandbox.awserrors import ServiceError, stream_member
-from workshop.sandbox.families import DEFAULT_MAX_TOKENS, FAMILIES, Context, Family, ParsedRequest
+from workshop.sandbox.awserrors import ServiceError, stream_member, validation
+from workshop.sandbox.families import (
+    DEFAULT_MAX_TOKENS,
+    FAMILIES,
+    MAX_INT,
+    Context,
+    Family,
+    ParsedRequest,
+    lone_surrogate_path,
+)
 from workshop.sandbox.faults import Faults
+from workshop.sandbox.framing import (
+    DEFAULT_LIMITS,
+    CappedReader,
+    ConnectionTable,
+    FramingError,
+    SandboxLimits,
+    body_length,
+    drain_and_close,
+    error_head_and_body,
+    read_body,
+)
 from workshop.sandbox.latency import LatencyModel
 from workshop.sandbox.models import (
     CatalogModel,
@@ -48,7 +67,7 @@ from workshop.sandbox.models import (
     resolve,
 )
 from workshop.sandbox.principals import CROSS_ACCOUNT_ROLE_ARN, AssumeRoleDenied, Principals
-from workshop.sandbox.sigv4 import AuthFailure, Verified, verify
+from workshop.sandbox.sigv4 import AuthFailure, Verified, precheck, verify
 from workshop.sandbox.textgen import Generation, count_tokens, generate
 
 log = logging.getLogger(__name__)
@@ -61,6 +80,7 @@ EVENTSTREAM = "application/vnd.amazon.eventstream"
 _JSON_AUTH = {
     "missing": ("MissingAuthenticationTokenException", 403),
     "incomplete": ("IncompleteSignatureException", 400),
+    "region": ("InvalidSignatureException", 403),
     "unknown-key": ("UnrecognizedClientException", 403),
     "bad-token": ("UnrecognizedClientException", 403),
     "signature": ("InvalidSignatureException", 403),
@@ -71,6 +91,7 @@ _JSON_AUTH = {
 _XML_AUTH = {
     "missing": ("MissingAuthenticationToken", 403),
     "incomplete": ("IncompleteSignature", 400),
+    "region": ("SignatureDoesNotMatch", 403),
     "unknown-key": ("InvalidClientTokenId", 403),
     "bad-token": ("InvalidClientTokenId", 403),
     "signature": ("SignatureDoesNotMatch", 403),
@@ -81,31 +102,44 @@ _XML_AUTH = {
 
 
 class _Listener(ThreadingHTTPServer):
-    """One simulated path's socket. Tracks open keep-alive connections so stop() can end them."""
+    """One simulated path's socket. Tracks open connections (their phase, the read deadline,
+    the connection cap: workshop/sandbox/framing.py) so stop() can end them."""
 
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
 
-    def __init__(self, address: tuple[str, int], sandbox: SandboxServer, path_name: str) -> None:
+    def __init__(self, address: tuple[str, int], sandbox: SandboxServer, path_name: str,
+                 limits: SandboxLimits = DEFAULT_LIMITS) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.sandbox = sandbox
         self.path_name = path_name
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
+        self.limits = limits
+        self.connections = ConnectionTable(limits)
         super().__init__(address, _Handler)
+        self.connections.start(path_name)
 
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, addr = super().get_request()
-        with self._open_lock:
-            self._open.add(conn)
-        return conn, addr
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        if self.connections.admit(request):
+            return True
+        # Every connection is busy answering: say so instead of queueing the client forever.
+        try:
+            request.sendall(error_head_and_body(
+                503, f"the sandbox listener already serves {self.limits.max_connections} busy connections "
+                     "(max_connections, docs/limits.md); retry shortly", "-"))
+        except OSError:
+            pass
+        return False
 
     def shutdown_request(self, request: Any) -> None:
-        with self._open_lock:
-            self._open.discard(request)
-        super().shutdown_request(request)
+        if self.connections.forget(request):
+            drain_and_close(request)  # in the connection's own thread: it may wait a moment
+        self.close_request(request)
+
+    def server_close(self) -> None:
+        self.connections.stop()
+        super().server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up mid-answer (a cancelled run, a killed process) is normal
@@ -113,9 +147,7 @@ class _Listener(ThreadingHTTPServer):
         log.debug("connection from %s ended abruptly", client_address, exc_info=True)
 
     def close_connections(self) -> None:
-        with self._open_lock:
-            conns = list(self._open)
-        for conn in conns:
+        for conn in self.connections.sockets():
             try:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
@@ -125,17 +157,81 @@ class _Listener(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: boto3 reuses connections, and so must we
     disable_nagle_algorithm = True  # small frames must leave now, not after a delayed ACK
-    timeout = 300  # idle keep-alive connections are dropped after this
     server: _Listener
     network_ms: float = 0.0  # the simulated network delay of the current request
     arrived: float = 0.0  # perf_counter when the current request's first line was read
     service_t0: float = 0.0  # perf_counter when the simulated network delay ended
+    answer_started: bool = False  # a status line of the current request has been written
+
+    def setup(self) -> None:
+        self.timeout = self.server.limits.idle_timeout_s  # idle keep-alive connections end after this
+        super().setup()
+
+    def handle_one_request(self) -> None:
+        # http.server's own loop, with the sandbox's limits: an idle wait, then a deadline
+        # for the whole request (the listener's watchdog), a shorter request line.
+        table, limits = self.server.connections, self.server.limits
+        table.set_phase(self.connection, "idle")
+        self.answer_started = False
+        try:
+            if not self.rfile.peek(1):  # the client closed between requests
+                self.close_connection = True
+                return
+            table.set_phase(self.connection, "reading")
+            self.raw_requestline = self.rfile.readline(limits.max_url_bytes + 1)
+            if len(self.raw_requestline) > limits.max_url_bytes:
+                self.requestline, self.request_version, self.command = "", "", ""
+                self.answer_error(414, f"the request line is longer than {limits.max_url_bytes:,} bytes "
+                                       "(max_url_bytes, docs/limits.md)")
+                return
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if not self.parse_request():
+                return  # parse_request answered already
+            method = getattr(self, "do_" + self.command, None)
+            if method is None:
+                self.answer_error(501, f"the method {self.command[:20]!r} is not supported")
+                return
+            method()
+            self.wfile.flush()
+        except (TimeoutError, ConnectionError, OSError):
+            self.close_connection = True  # idle too long, or the client went away
 
     def parse_request(self) -> bool:
         # Called right after the request line is read: the network delay starts here, so the
         # server's own header parsing and body reading fall inside it.
         self.arrived = time.perf_counter()
-        return super().parse_request()
+        raw = self.rfile
+        capped = CappedReader(raw, self.server.limits.max_header_bytes)
+        self.rfile = capped  # type: ignore[assignment]  # http.server reads the header lines through it
+        try:
+            ok = super().parse_request()
+        finally:
+            self.rfile = raw
+        if ok and capped.exceeded:
+            self.answer_error(431, f"the request headers exceed {self.server.limits.max_header_bytes:,} bytes "
+                                   "(max_header_bytes, docs/limits.md)")
+            return False
+        return ok
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        # http.server's own refusals (bad request line, header line too long, HTTP/2) in the
+        # sandbox's JSON error shape, naming the limit where there is one.
+        text = explain or message or HTTPStatus(code).phrase
+        if code == 431:
+            text = f"{text}: a header line is limited to 65,536 bytes and a request to 100 header lines"
+        self.answer_error(code, text)
+
+    def answer_error(self, status: int, message: str) -> None:
+        """Answer an HTTP-layer refusal and close the connection (what is left unread is drained)."""
+        self.close_connection = True
+        if self.server.connections.timed_out(self.connection):
+            return  # the watchdog answered 408 already
+        try:
+            self.wfile.write(error_head_and_body(status, message, str(uuid.uuid4())))
+        except OSError:
+            pass
 
     def do_GET(self) -> None:
         self.server.sandbox._handle(self)
@@ -167,6 +263,7 @@ class _Stream:
                                ("x-amzn-RequestId", self.request_id), *self.extra])
             data = head + data
             self.started = True
+            self.handler.answer_started = True
         self.handler.wfile.write(data)
 
     def end(self) -> None:
@@ -205,9 +302,11 @@ class SandboxServer:
         faults: Faults | None = None,
         region: str = "us-east-1",
         profile: dict[str, Any] | None = None,
+        limits: SandboxLimits = DEFAULT_LIMITS,
     ) -> None:
         self.host = host
         self.region = region
+        self.limits = limits
         self.no_delay = no_delay
         self.seed = seed
         self.principals = Principals()
@@ -221,7 +320,7 @@ class SandboxServer:
         self._model_calls = 0
         try:
             for offset, name in enumerate(LISTENER_NAMES):
-                self._listeners[name] = _Listener((host, port + offset if port else 0), self, name)
+                self._listeners[name] = _Listener((host, port + offset if port else 0), self, name, limits)
         except OSError:
             self._close_listeners()
             raise
@@ -306,13 +405,20 @@ class SandboxServer:
 
     def _handle(self, h: _Handler) -> None:
         request_id = str(uuid.uuid4())
-        body = self._read_body(h)
         split = urlsplit(h.path)
         path = split.path
         headers: dict[str, list[str]] = {}
         for name, value in h.headers.items():
             headers.setdefault(name.lower(), []).append(value)
         kind = self._route(h.command, path)
+        try:
+            body = self._read_body(h, kind, request_id, headers)
+        except FramingError as err:
+            h.answer_error(err.status, err.message)
+            return
+        if body is None:
+            return  # refused before the body was read (authentication), answered already
+        h.server.connections.set_phase(h.connection, "working")
         # The path's network delay happens before the "service" sees the request, i.e. outside
         # the server-measured latency, exactly where a real network's delay would be.
         network_ms = self.latency.network_ms(h.server.path_name)
@@ -323,17 +429,12 @@ class SandboxServer:
         try:
             try:
                 verified = verify(method=h.command, raw_path=h.path, headers=headers, body=body,
-                                  principals=self.principals)
+                                  principals=self.principals, regions=self._regions(kind))
                 wanted = "sts" if kind == "sts" else "bedrock"
                 if verified.service != wanted:
                     raise AuthFailure("wrong-service", f"Credential should be scoped to correct service: '{wanted}'.")
             except AuthFailure as failure:
-                if kind == "sts":
-                    code, status = _XML_AUTH[failure.kind]
-                    self._send_xml_error(h, request_id, code, failure.message, status)
-                else:
-                    code, status = _JSON_AUTH[failure.kind]
-                    self._send_json_error(h, request_id, ServiceError(code, failure.message, status))
+                self._send_auth_failure(h, request_id, kind, failure)
                 return
             if kind == "sts":
                 self._sts(h, request_id, body, split.query, verified)
@@ -349,21 +450,41 @@ class SandboxServer:
             self._send_json_error(h, request_id, err)
         except (BrokenPipeError, ConnectionResetError):
             h.close_connection = True
+        except Exception:
+            # A bug, not the client's fault: answer 500 (the fuzz suite treats any 500 as a failure)
+            # instead of dropping the connection, and keep the traceback in the debug log.
+            log.exception("sandbox bug answering %s %s", h.command, path)
+            h.close_connection = True
+            if not getattr(h, "answer_started", False):
+                self._send_json_error(h, request_id, ServiceError("InternalServerException"))
 
-    @staticmethod
-    def _read_body(h: _Handler) -> bytes:
-        if h.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(h.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    while h.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
-                    return b"".join(chunks)
-                chunks.append(h.rfile.read(size))
-                h.rfile.readline()
-        length = int(h.headers.get("Content-Length") or 0)
-        return h.rfile.read(length) if length else b""
+    def _regions(self, kind: str) -> frozenset[str]:
+        """The signing regions this sandbox accepts: its own, and for STS also us-east-1 (the
+        global endpoint's)."""
+        return frozenset({self.region, "us-east-1"}) if kind == "sts" else frozenset({self.region})
+
+    def _send_auth_failure(self, h: _Handler, request_id: str, kind: str, failure: AuthFailure) -> None:
+        if kind == "sts":
+            code, status = _XML_AUTH[failure.kind]
+            self._send_xml_error(h, request_id, code, failure.message, status)
+        else:
+            code, status = _JSON_AUTH[failure.kind]
+            self._send_json_error(h, request_id, ServiceError(code, failure.message, status))
+
+    def _read_body(self, h: _Handler, kind: str, request_id: str, headers: dict[str, list[str]]) -> bytes | None:
+        """The request body within the listener's limits (FramingError otherwise), or None when
+        the request is refused before its body is read: a missing or malformed signature, an
+        unknown key, a wrong region need no body to judge, so a client without credentials
+        cannot make the sandbox hold its upload."""
+        limits = h.server.limits
+        length = body_length(h.headers, limits)
+        try:
+            precheck(headers=headers, principals=self.principals, regions=self._regions(kind))
+        except AuthFailure as failure:
+            h.close_connection = True  # the body is left unread: this connection cannot carry another request
+            self._send_auth_failure(h, request_id, kind, failure)
+            return None
+        return read_body(h.rfile, length, limits)
 
     @staticmethod
     def _route(method: str, path: str) -> str:
@@ -393,6 +514,9 @@ class SandboxServer:
         # Not an AWS header: the network delay the sandbox planned for this request (0 without
         # delay), so the console can show planned beside measured.
         headers = [*headers, ("x-sandbox-network-ms", f"{h.network_ms:.3f}")]
+        if h.close_connection:
+            headers.append(("Connection", "close"))
+        h.answer_started = True
         h.wfile.write(_head(status, [*headers, ("Content-Length", str(len(body)))]) + body)
 
     def _send_json(self, h: _Handler, request_id: str, payload: Any, extra: Iterable[tuple[str, str]] = ()) -> None:
@@ -563,17 +687,9 @@ class SandboxServer:
             self._count_tokens(h, request_id, model, body)
             return
         self._admit(model, resolved.profile_id)
-        try:
-            payload = json.loads(body or b"null")
-        except ValueError as exc:
-            raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
+        payload = _decode_json(body, b"null")
         family = FAMILIES[model.family]
-        if operation in ("converse", "converse-stream"):
-            req = self._parse_converse(payload, model)
-        else:
-            if payload is None:
-                raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
-            req = family.parse(payload)
+        req = self.parse_runtime_body(payload, model, operation)
         ctx = Context(model_id=model.model_id, request_id=request_id, input_tokens=count_tokens(req.prompt))
         with self._fault_lock:
             self._model_calls += 1
@@ -664,6 +780,8 @@ class SandboxServer:
 
     @staticmethod
     def _parse_converse(payload: Any, model: CatalogModel) -> ParsedRequest:
+        # Converse is a typed API: every member has one type, and a wrong one is refused (a
+        # list of numbers as content, a list as inferenceConfig, a string as system).
         if not isinstance(payload, dict):
             raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
         messages = payload.get("messages") or []
@@ -671,16 +789,45 @@ class SandboxServer:
                 or messages[0].get("role") != "user":
             raise ServiceError("ValidationException", "A conversation must start with a user message. Try again "
                                                       "with a conversation that starts with a user message.")
-        texts = [block.get("text", "") for block in payload.get("system") or [] if isinstance(block, dict)]
-        for message in messages:
-            content = message.get("content") if isinstance(message, dict) else None
+        texts = _converse_blocks(payload["system"], "system") if "system" in payload else []
+        for i, message in enumerate(messages):
+            if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+                raise _converse_type(f"messages.{i}.member.role", "one of user, assistant")
+            content = message.get("content")
             if not isinstance(content, list) or not content:
                 raise ServiceError("ValidationException", "The content field in the Message object is empty. Add "
                                                           "a ContentBlock object to the content field and try again.")
-            texts.extend(block.get("text", "") for block in content if isinstance(block, dict))
-        config = payload.get("inferenceConfig") or {}
+            texts.extend(_converse_blocks(content, f"messages.{i}.member.content"))
+        config = payload.get("inferenceConfig", {})
+        if not isinstance(config, dict):
+            raise _converse_type("inferenceConfig", "a structure (JSON object)")
+        extra = payload.get("additionalModelRequestFields", {})
+        if not isinstance(extra, dict):
+            raise _converse_type("additionalModelRequestFields", "a document (JSON object)")
         max_tokens = config.get("maxTokens", DEFAULT_MAX_TOKENS[model.family])
-        return ParsedRequest("\n".join(t for t in texts if t), int(max_tokens), list(config.get("stopSequences") or []))
+        if not isinstance(max_tokens, int) or isinstance(max_tokens, bool) or not 1 <= max_tokens <= MAX_INT:
+            raise _converse_type("inferenceConfig.maxTokens", f"an integer from 1 to {MAX_INT}")
+        for key in ("temperature", "topP"):
+            value = config.get(key, 0.5)
+            if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
+                raise _converse_type(f"inferenceConfig.{key}", "a number from 0 to 1")
+        stops = config.get("stopSequences", [])
+        if not isinstance(stops, list) or not all(isinstance(x, str) for x in stops):
+            raise _converse_type("inferenceConfig.stopSequences", "a list of strings")
+        return ParsedRequest("\n".join(t for t in texts if t), max_tokens, list(stops))
+
+    @classmethod
+    def parse_runtime_body(cls, payload: Any, model: CatalogModel, operation: str) -> ParsedRequest:
+        """A decoded InvokeModel / Converse body as the model's family (or Converse) reads it:
+        ServiceError (ValidationException) for anything Bedrock would refuse."""
+        where = lone_surrogate_path(payload)
+        if where is not None:
+            raise validation(f"{where}: a string holds a lone UTF-16 surrogate (not valid Unicode text)")
+        if operation in ("converse", "converse-stream"):
+            return cls._parse_converse(payload, model)
+        if payload is None:
+            raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
+        return FAMILIES[model.family].parse(payload)
 
     @staticmethod
     def _converse_body(gen: Generation, ctx: Context, latency_ms: int) -> dict[str, Any]:
@@ -695,24 +842,62 @@ class SandboxServer:
         if model.family != "claude-messages":
             raise ServiceError("ValidationException", "The provided model doesn't support counting tokens.")
         try:
-            payload = json.loads(body or b"{}")
+            payload = _decode_json(body, b"{}")
             wanted = payload["input"]
-        except (ValueError, KeyError, TypeError) as exc:
+            if not isinstance(wanted, dict):
+                raise TypeError("input is not an object")
+        except (ServiceError, KeyError, TypeError) as exc:
             raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
         if "invokeModel" in wanted:
             try:
-                inner = json.loads(base64.b64decode(wanted["invokeModel"]["body"], validate=True))
+                inner = _decode_json(base64.b64decode(wanted["invokeModel"]["body"], validate=True), b"null")
             except (ValueError, KeyError, TypeError, binascii.Error) as exc:
                 raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.") from exc
-            req = FAMILIES[model.family].parse(inner)
+            req = self.parse_runtime_body(inner, model, "invoke")
         elif "converse" in wanted:
-            req = self._parse_converse(wanted["converse"] | {"inferenceConfig": {"maxTokens": 1}}, model)
+            if not isinstance(wanted["converse"], dict):
+                raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
+            req = self.parse_runtime_body(wanted["converse"] | {"inferenceConfig": {"maxTokens": 1}}, model, "converse")
         else:
             raise ServiceError("ValidationException", "Malformed input request, please reformat your input and try again.")
         self._send_json(h, request_id, {"inputTokens": count_tokens(req.prompt)})
 
 
 _CONVERSE_STOP = {"end": "end_turn", "length": "max_tokens", "stop": "stop_sequence"}
+_MALFORMED = "Malformed input request, please reformat your input and try again."
+
+
+def _decode_json(body: bytes, empty: bytes) -> Any:
+    """A request body as JSON, or Bedrock's "malformed input" ValidationException: not JSON, not
+    UTF-8, NaN/Infinity (not JSON), an integer too long to convert, or nesting too deep."""
+    try:
+        return json.loads(body or empty, parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise ServiceError("ValidationException", _MALFORMED) from exc
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _converse_type(member: str, expected: str) -> ServiceError:
+    return ServiceError("ValidationException", f"1 validation error detected: Value at '{member}' failed to "
+                                               f"satisfy constraint: Member must be {expected}")
+
+
+def _converse_blocks(blocks: Any, member: str) -> list[str]:
+    """The texts of a Converse content or system list: objects only, ``text`` a string."""
+    if not isinstance(blocks, list):
+        raise _converse_type(member, "a list of content blocks")
+    texts = []
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            raise _converse_type(f"{member}.{i}.member", "a content block (JSON object such as {\"text\": ...})")
+        text = block.get("text", "")
+        if not isinstance(text, str):
+            raise _converse_type(f"{member}.{i}.member.text", "a string")
+        texts.append(text)
+    return texts
 
 
 def _usage(ctx: Context, gen: Generation) -> dict[str, int]:
@@ -729,14 +914,16 @@ def start_sandbox(
     *,
     region: str = "us-east-1",
     profile: dict[str, Any] | None = None,
+    limits: SandboxLimits = DEFAULT_LIMITS,
 ) -> SandboxServer:
     """Start the sandbox in background threads and return it (already accepting connections).
 
     ``port=0`` picks free ports; ``port=N`` binds nat=N, vpce=N+1, cross-account=N+2, sts=N+3.
     ``no_delay`` turns every simulated delay off (faults still apply); ``profile`` replaces
-    the latency profile (latency.json's shape).
+    the latency profile (latency.json's shape); ``limits`` the HTTP limits (docs/limits.md).
     """
-    return SandboxServer(host, port, no_delay=no_delay, seed=seed, faults=faults, region=region, profile=profile)
+    return SandboxServer(host, port, no_delay=no_delay, seed=seed, faults=faults, region=region, profile=profile,
+                         limits=limits)
 
 
 __all__ = ["LISTENER_NAMES", "SandboxServer", "start_sandbox"]

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from botocore.auth import SigV4Auth
@@ -28,7 +29,7 @@ MAX_SKEW = dt.timedelta(minutes=15)  # what AWS allows between the client's cloc
 
 
 class AuthFailure(Exception):
-    """The request is not authentic. ``kind`` is one of: missing, incomplete, unknown-key,
+    """The request is not authentic. ``kind`` is one of: missing, incomplete, region, unknown-key,
     bad-token, signature, skew, expired, wrong-service. The caller turns it into the
     service's own error code."""
 
@@ -56,16 +57,20 @@ def signing_service(authorization: str | None) -> str | None:
     return parts[3] if len(parts) == 5 else None
 
 
-def verify(
-    *,
-    method: str,
-    raw_path: str,
-    headers: dict[str, list[str]],
-    body: bytes,
-    principals: Principals,
-    now: dt.datetime | None = None,
-) -> Verified:
-    """Check the SigV4 signature of one request. ``headers`` maps lower-case names to values."""
+@dataclass(frozen=True)
+class _Scope:
+    match: re.Match[str]
+    access_key: str
+    scope_date: str
+    region: str
+    service: str
+    amz_date: str
+    timestamp: dt.datetime
+    principal: Principal
+
+
+def _scope(headers: dict[str, list[str]], principals: Principals, regions: Collection[str] | None) -> _Scope:
+    """Everything that can be judged without the body: header syntax, scope, key, token, region."""
     authorization = (headers.get("authorization") or [""])[0]
     if not authorization:
         raise AuthFailure("missing", "Missing Authentication Token")
@@ -77,20 +82,47 @@ def verify(
     if len(cred_parts) != 5 or cred_parts[4] != "aws4_request":
         raise AuthFailure("incomplete", "Credential should be scoped to a valid region, service and 'aws4_request'.")
     access_key, scope_date, region, service, _ = cred_parts
-    signed = match.group("signed").split(";")
     amz_date = (headers.get("x-amz-date") or [""])[0]
     try:
         timestamp = dt.datetime.strptime(amz_date, _TIMESTAMP).replace(tzinfo=dt.UTC)
     except ValueError as exc:
         raise AuthFailure("incomplete", "Authorization header requires existence of either a 'X-Amz-Date' or a "
                                         "'Date' header.") from exc
-
+    if regions is not None and region not in regions:
+        # AWS checks the scope's region before the signature: a request signed for another
+        # region never reaches the service.
+        raise AuthFailure("region", "Credential should be scoped to a valid region.")
     principal = principals.lookup(access_key)
     if principal is None:
         raise AuthFailure("unknown-key", "The security token included in the request is invalid.")
     token = (headers.get("x-amz-security-token") or [None])[0]
     if principal.session_token is not None and not hmac.compare_digest(token or "", principal.session_token):
         raise AuthFailure("bad-token", "The security token included in the request is invalid.")
+    return _Scope(match, access_key, scope_date, region, service, amz_date, timestamp, principal)
+
+
+def precheck(*, headers: dict[str, list[str]], principals: Principals, regions: Collection[str] | None = None) -> None:
+    """Raise AuthFailure for what needs no body (missing or malformed Authorization, a region
+    this endpoint does not serve, an unknown key or session token), so a request without valid
+    credentials is refused before its body is read."""
+    _scope(headers, principals, regions)
+
+
+def verify(
+    *,
+    method: str,
+    raw_path: str,
+    headers: dict[str, list[str]],
+    body: bytes,
+    principals: Principals,
+    now: dt.datetime | None = None,
+    regions: Collection[str] | None = None,
+) -> Verified:
+    """Check the SigV4 signature of one request. ``headers`` maps lower-case names to values;
+    ``regions`` are the signing regions this endpoint serves (None: any)."""
+    scope = _scope(headers, principals, regions)
+    principal, amz_date, match = scope.principal, scope.amz_date, scope.match
+    signed = match.group("signed").split(";")
 
     content_sha = (headers.get("x-amz-content-sha256") or [None])[0]
     if content_sha is not None and content_sha != "UNSIGNED-PAYLOAD" and content_sha != hashlib.sha256(body).hexdigest():
@@ -103,9 +135,10 @@ def verify(
         data=body,
     )
     request.context["timestamp"] = amz_date  # the client's clock, not ours: this is what it signed
-    signer = SigV4Auth(Credentials(principal.access_key, principal.secret_key, principal.session_token), service, region)
+    signer = SigV4Auth(Credentials(principal.access_key, principal.secret_key, principal.session_token),
+                       scope.service, scope.region)
     expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
-    if scope_date != amz_date[:8] or not hmac.compare_digest(expected, match.group("sig")):
+    if scope.scope_date != amz_date[:8] or not hmac.compare_digest(expected, match.group("sig")):
         raise AuthFailure(
             "signature",
             "The request signature we calculated does not match the signature you provided. Check your AWS "
@@ -113,7 +146,7 @@ def verify(
         )
 
     current = now or dt.datetime.now(dt.UTC)
-    if abs(current - timestamp) > MAX_SKEW:
+    if abs(current - scope.timestamp) > MAX_SKEW:
         raise AuthFailure(
             "skew",
             f"Signature expired: {amz_date} is now earlier than "
@@ -121,4 +154,4 @@ def verify(
         )
     if principal.expired(current.timestamp()):
         raise AuthFailure("expired", "The security token included in the request is expired")
-    return Verified(principal, service, region)
+    return Verified(principal, scope.service, scope.region)

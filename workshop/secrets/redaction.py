@@ -40,6 +40,9 @@ _FERNET_KEY_RE = re.compile(r"(?<![" + _URLSAFE + r"])[" + _URLSAFE + r"]{43}=(?
 _SECRET_KEY_RE = re.compile(
     r"(?<![" + _B64 + r"])(?=[" + _B64 + r"]*[A-Z])(?=[" + _B64 + r"]*[a-z])[" + _B64 + r"]{40}(?![" + _B64 + r"=])"
 )
+# The password of a URL's user information (https://user:password@host): a proxy URL may
+# carry one, and a user may paste one into any URL field.
+_URL_PASSWORD_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/@:'\"]*:)([^\s/@'\"]+)(@)")
 # Session tokens are hundreds of base64 characters; anything that long is treated as one.
 _LONG_B64_RE = re.compile(r"[" + _B64 + r"]{100,}=*")
 
@@ -66,7 +69,8 @@ _SEPARATORS = frozenset(":=<")
 def redact(text: str) -> str:
     """Mask every secret-shaped string in ``text``: access key ids (shown as ``AKIA…MPLE``),
     secret keys, session tokens, Fernet keys and tokens, ``enc:`` values, legacy tokens and
-    ``Authorization`` / ``X-Amz-Security-Token`` header values. Used everywhere text can
+    ``Authorization`` / ``X-Amz-Security-Token`` header values, and the password of a URL's
+    ``user:password@``. Used everywhere text can
     leave the process (logs, console, exports, errors)."""
     if not text:
         return text
@@ -76,6 +80,7 @@ def redact(text: str) -> str:
         # every pattern below needs 20+ characters or a ':' / '=' / '<' to match.
         return text
     text = _HEADER_RE.sub(_header_sub, text)
+    text = _URL_PASSWORD_RE.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", text)
     text = _KEYED_RE.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     text = _XML_KEYED_RE.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(3)}", text)
     text = _ENC_RE.sub(ENCRYPTED_PREFIX + REDACTED, text)

@@ -25,7 +25,7 @@ import streamlit as st
 
 from workshop import APIS, PATH_LABELS
 from workshop.errors import InputError, WorkshopError
-from workshop.ui import state
+from workshop.ui import alerts, state
 from workshop.ui.widgets import bind, show_sandbox_label
 
 if TYPE_CHECKING:
@@ -141,11 +141,11 @@ def _show_last_run(ctx: Context, run_id: str) -> None:
         store = open_store(ctx)
         run = store.get_run(run_id)
     except WorkshopError as err:
-        st.error(str(err), icon=":material/error:")
+        alerts.error(str(err), icon=":material/error:")
         return
     job = state.get(JOB)
     if job is not None and getattr(job, "run_id", None) == run_id and job.error and job.status == "failed":
-        st.error(f"The run stopped: {job.error}", icon=":material/error:")
+        alerts.error(f"The run stopped: {job.error}", icon=":material/error:")
     show_run(ctx, store, run, key="compare")
 
 
@@ -440,7 +440,7 @@ def _controls(ctx: Context) -> None:
     row.button("Cancel", icon=":material/stop:", key="compare-cancel", disabled=not running, on_click=cancel_run)
     problem = state.get(PROBLEM)
     if problem:
-        st.error(problem, icon=":material/error:")
+        alerts.error(problem, icon=":material/error:")
 
 
 # ---------------------------------------------------------------------------- live view
@@ -475,7 +475,7 @@ def _draw_live(ctx: Context, job: Any) -> None:
     snap = job.snapshot()
     if snap.finished:
         if snap.error:
-            st.error(f"The run stopped: {snap.error}", icon=":material/error:")
+            alerts.error(f"The run stopped: {snap.error}", icon=":material/error:")
         return
     st.progress(min(snap.fraction, 1.0), text=progress_text(snap))
     cols = st.columns(max(len(snap.per_path), 1))
@@ -627,7 +627,7 @@ def show_run_brief(ctx: Context, store: Store, run: RunInfo, *, key: str) -> Non
     try:
         agg = aggregates_for(store, run)
     except WorkshopError as err:
-        st.error(str(err), icon=":material/error:")
+        alerts.error(str(err), icon=":material/error:")
         return
     if run.sample_count:
         _headline(answer_for(ctx, run, agg), run)
@@ -639,10 +639,10 @@ def show_run(ctx: Context, store: Store, run: RunInfo, *, key: str) -> None:
     """The full result of a stored run: answer, cost, charts, table, report."""
     st.subheader(f"Results — run {run.id[:8]} ({run.status})")
     if run.status == "cancelled":
-        st.warning("This run was cancelled: the statistics use the samples taken before that.",
+        alerts.warning("This run was cancelled: the statistics use the samples taken before that.",
                    icon=":material/stop_circle:")
     elif run.status == "incomplete":
-        st.warning("This run stopped midway (the console was closed or killed); every sample taken "
+        alerts.warning("This run stopped midway (the console was closed or killed); every sample taken "
                    "is kept and used.", icon=":material/warning:")
     if run.notes:
         st.caption(run.notes)
@@ -652,7 +652,7 @@ def show_run(ctx: Context, store: Store, run: RunInfo, *, key: str) -> None:
     try:
         agg = aggregates_for(store, run)
     except WorkshopError as err:
-        st.error(str(err), icon=":material/error:")
+        alerts.error(str(err), icon=":material/error:")
         return
     answer = answer_for(ctx, run, agg)
     _headline(answer, run)

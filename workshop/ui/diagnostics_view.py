@@ -18,7 +18,7 @@ import streamlit as st
 
 from workshop import PATH_LABELS
 from workshop.errors import WorkshopError
-from workshop.ui import state
+from workshop.ui import alerts, state
 from workshop.ui.runner import Job, follow
 from workshop.ui.widgets import bind, show_sandbox_label
 
@@ -156,7 +156,7 @@ def _diagnostics_section(ctx: Context, paths: list[str]) -> None:
                  on_click=_start, args=(ctx,))
     problem = st.session_state.get("diag.problem")
     if problem:
-        st.error(problem, icon=":material/warning:")
+        alerts.error(problem, icon=":material/warning:")
     if job is not None:
         follow(DIAG_JOB, lambda j: _draw(ctx, j), interval=0.3)
 
@@ -170,14 +170,14 @@ def _draw(ctx: Context, job: Job[dict[str, Any]] | None) -> None:
         st.progress(snap.done / total, text=snap.note or "starting…")
         return
     if snap.error:
-        st.error(snap.error, icon=":material/warning:")
+        alerts.error(snap.error, icon=":material/warning:")
         return
     results = snap.result or {}
     if not results:
         st.info("Diagnostics were cancelled before any path finished.", icon=":material/info:")
         return
     for group in getattr(results, "shared", ()):
-        st.warning(f"**Same endpoint: {' = '.join(group.paths)}.** {group.reason}.", icon=":material/content_copy:")
+        alerts.warning(f"**Same endpoint: {' = '.join(group.paths)}.** {group.reason}.", icon=":material/content_copy:")
     tabs = st.tabs([f"{_badge(results[name])} {name}" for name in results])
     for tab, (name, diagnosis) in zip(tabs, results.items(), strict=True):
         with tab:
@@ -193,7 +193,7 @@ def _badge(diagnosis: Any) -> str:
 def _draw_path(ctx: Context, name: str, diagnosis: Any) -> None:
     if isinstance(diagnosis, WorkshopError):
         st.markdown(f"**{PATH_LABELS.get(name, name)}**")
-        st.error(str(diagnosis), icon=":material/warning:")
+        alerts.error(str(diagnosis), icon=":material/warning:")
         return
     st.markdown(f"**{PATH_LABELS.get(name, name)}** — endpoint `{diagnosis.endpoint}`"
                 + (f" · model `{diagnosis.model_id}`" if diagnosis.model_id else ""))
@@ -344,7 +344,7 @@ def _policy_section(ctx: Context) -> None:
     try:
         document = build_policy(kind, fields)
     except WorkshopError as err:
-        st.error(str(err), icon=":material/warning:")
+        alerts.error(str(err), icon=":material/warning:")
         return
     text = json.dumps(document, indent=2)
     st.code(text, language="json")

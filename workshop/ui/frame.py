@@ -30,7 +30,7 @@ from streamlit.errors import StreamlitAPIException
 
 from workshop import PATH_LABELS
 from workshop.errors import WorkshopError
-from workshop.ui import state
+from workshop.ui import alerts, state
 
 if TYPE_CHECKING:  # the frame imports the core lazily: a page that needs no Workbench stays fast
     from workshop.config import WorkshopConfig
@@ -235,7 +235,7 @@ class Context:
 
     @contextlib.contextmanager
     def guard(self) -> Iterator[None]:
-        """Show a ``WorkshopError`` as one ``st.error`` line instead of a traceback."""
+        """Show a ``WorkshopError`` as one error line (redacted) instead of a traceback."""
         try:
             yield
         except WorkshopError as err:
@@ -256,10 +256,10 @@ class Context:
 def show_error(err: BaseException) -> None:
     """One clear line naming the field and the fix; never a traceback, never a secret."""
     if isinstance(err, WorkshopError):
-        st.error(str(err), icon=":material/error:")
+        alerts.error(str(err), icon=":material/error:")
     else:  # a bug: say so plainly, keep the details in the (redacted) log
         log.exception("unexpected error in the console")
-        st.error(f"Unexpected error ({type(err).__name__}); the details are in the server log.", icon=":material/bug_report:")
+        alerts.error(f"Unexpected error ({type(err).__name__}); the details are in the server log.", icon=":material/bug_report:")
 
 
 def page(title: str, step: int, icon: str = ":material/explore:", *, heading: bool = True) -> Context:
@@ -282,7 +282,10 @@ def page(title: str, step: int, icon: str = ":material/explore:", *, heading: bo
     # ~0.08 s) but before the page's own body: nothing above logs, the page's work may.
     _configure_logging(bool(getattr(state.get(state.CONFIG), "debug", False)))
     for level, text in state.take_flash():
-        {"error": st.error, "warning": st.warning, "success": st.success}.get(level, st.info)(text)
+        if level in ("error", "warning"):
+            getattr(alerts, level)(text)
+        else:
+            (st.success if level == "success" else st.info)(text)
     return ctx
 
 

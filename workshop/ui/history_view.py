@@ -15,7 +15,7 @@ import streamlit as st
 
 from workshop import PATH_LABELS
 from workshop.errors import WorkshopError
-from workshop.ui import state
+from workshop.ui import alerts, state
 from workshop.ui.compare_view import open_store, run_label, show_run, show_run_brief
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def history_page(ctx: Context) -> None:
         store.mark_stale_runs()
         runs = store.list_runs(visible_to=me)
     except WorkshopError as err:
-        st.error(str(err), icon=":material/warning:")
+        alerts.error(str(err), icon=":material/warning:")
         return
 
     note = state.get(DELETED_NOTE)
@@ -153,7 +153,7 @@ def _run_actions(store: Store, run: RunInfo) -> None:
     cols[2].button("Delete run…", key=f"delete-{run.id}", on_click=state.put, args=(PENDING_DELETE, run.id),
                    icon=":material/delete:")
     if state.get(PENDING_DELETE) == run.id:
-        st.warning(f"Delete run {run.id[:8]} and its {run.sample_count} samples? This cannot be undone.",
+        alerts.warning(f"Delete run {run.id[:8]} and its {run.sample_count} samples? This cannot be undone.",
                    icon=":material/warning:")
         yes, no, _ = st.columns([1, 1, 4])
         yes.button("Yes, delete it", key="confirm-delete", type="primary", on_click=_delete, args=(store, run))

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from workshop import APIS, PATH_LABELS
-from workshop.ui import state
+from workshop.ui import alerts, state
 from workshop.ui.runner import follow
 from workshop.ui.widgets import bind, bound_selectbox, fmt_ms, request_for, show_sandbox_label, warm_store
 
@@ -219,7 +219,7 @@ def show_result(result: Any, *, sandbox: bool, obtained_credentials: bool = Fals
         _answer_heading(sandbox)
         st.markdown(result.output_text or "_(empty answer)_")
     else:
-        st.error(f"{result.error_code}: {result.error_message}", icon=":material/error:")
+        alerts.error(f"{result.error_code}: {result.error_message}", icon=":material/error:")
         if result.error_hint:
             st.info(f"**How to fix:** {result.error_hint}", icon=":material/build:")
     st.markdown("**Timing breakdown**")
@@ -251,14 +251,14 @@ def draw_invoke(job: Any, *, sandbox: bool) -> None:
         return
     if snap.error:
         if snap.error_kind == "quota":
-            st.error(f"Quota: {snap.error}", icon=":material/block:")
+            alerts.error(f"Quota: {snap.error}", icon=":material/block:")
             st.info("Nothing was sent to Bedrock. Wait for the per-minute window, or ask the facilitator.",
                     icon=":material/info:")
         else:
-            st.error(snap.error, icon=":material/error:")
+            alerts.error(snap.error, icon=":material/error:")
         return
     if snap.status == "cancelled":
-        st.warning("Cancelled: the answer so far is shown below.", icon=":material/stop:")
+        alerts.warning("Cancelled: the answer so far is shown below.", icon=":material/stop:")
         st.markdown(snap.text)
         return
     if snap.result is not None:

@@ -14,7 +14,7 @@ from typing import Any
 import streamlit as st
 
 from workshop import APIS, PATH_LABELS
-from workshop.ui import state
+from workshop.ui import alerts, state
 from workshop.ui.widgets import bind, bound_selectbox, request_for, warm_store
 
 MODEL_PROVIDER = state.register("model_provider", lambda: None)
@@ -82,7 +82,7 @@ def show_body_status() -> None:
         return
     if err is None:
         return
-    st.error(str(err), icon=":material/error:")
+    alerts.error(str(err), icon=":material/error:")
     line, column = getattr(err, "line", None), getattr(err, "column", None)
     text = state.get(state.BODY_TEXT) or ""
     if line:

@@ -17,7 +17,7 @@ import streamlit as st
 
 from workshop import participants
 from workshop.errors import InputError
-from workshop.ui import state
+from workshop.ui import alerts, state
 
 
 def _default() -> str:
@@ -103,5 +103,5 @@ def participant_field(*, where: str = "sidebar", container: object = None) -> st
     )
     issue = problem()
     if issue:
-        target.error(issue, icon=":material/badge:")
+        alerts.error(issue, icon=":material/badge:", target=target)
     return current()

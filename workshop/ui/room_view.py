@@ -17,7 +17,7 @@ import streamlit as st
 
 from workshop import participants
 from workshop.errors import WorkshopError
-from workshop.ui import state
+from workshop.ui import alerts, state
 from workshop.ui.participant import current_or_unnamed, participant_field
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def room_page(ctx: Context) -> None:
 
         store = open_store(ctx)
     except WorkshopError as err:
-        st.error(str(err), icon=":material/warning:")
+        alerts.error(str(err), icon=":material/warning:")
         return
     with right:
         choice = st.segmented_control("Runs pooled", list(SOURCES), format_func=SOURCES.get,
@@ -65,14 +65,14 @@ def _board_fragment(ctx: Context, store: Store) -> None:
     try:
         board, answer = shared_board(store, state.get(SOURCE), getattr(ctx.config, "quota", None))
     except WorkshopError as err:
-        st.error(str(err), icon=":material/warning:")
+        alerts.error(str(err), icon=":material/warning:")
         return
     except Exception as err:  # the database went away: say so, keep the page alive
         from sqlalchemy.exc import SQLAlchemyError
 
         if not isinstance(err, SQLAlchemyError):
             raise
-        st.warning(f"The room's database is not answering ({type(err).__name__}); the board retries every "
+        alerts.warning(f"The room's database is not answering ({type(err).__name__}); the board retries every "
                    f"{REFRESH_S:g} s.", icon=":material/cloud_off:")
         return
     draw_board(ctx, board, answer)

@@ -19,7 +19,7 @@ import streamlit as st
 
 from workshop import CREDENTIAL_MODES, PATH_LABELS
 from workshop.errors import WorkshopError
-from workshop.ui import state
+from workshop.ui import alerts, state
 from workshop.ui.widgets import bind, fmt_ms, show_sandbox_label, widget_key
 
 SECRET_FIELDS: tuple[str, ...] = ("access_key", "secret_key", "external_id")
@@ -434,14 +434,14 @@ def show_path_test(result: Any, *, sandbox: bool) -> None:
     if result is None:
         return
     if result.reach_error:
-        st.error(f"Reachability: {result.reach_error}", icon=":material/wifi_off:")
+        alerts.error(f"Reachability: {result.reach_error}", icon=":material/wifi_off:")
     else:
         st.success(f"Reachability: {result.endpoint} accepted a connection in {fmt_ms(result.connect_ms)}",
                    icon=":material/lan:")
     if not result.identity_checked:
         st.info("Identity: not checked yet — fill in the marked fields, then Test again.", icon=":material/badge:")
     elif result.identity_error:
-        st.error(f"Identity: {result.identity_error}", icon=":material/badge:")
+        alerts.error(f"Identity: {result.identity_error}", icon=":material/badge:")
     else:
         st.success(f"Identity: signed in as {result.arn} (account {result.account})", icon=":material/badge:")
     if result.ok:
@@ -481,7 +481,7 @@ def _path_form(ctx: Any, name: str) -> None:
         if mode == "profile":
             st.text_input("Profile", placeholder="a profile in ~/.aws/config (SSO works)", **bind(key("profile")))
         if mode == "access-keys":
-            st.warning("Long-lived keys in a config file are discouraged: prefer an instance role or SSO.",
+            alerts.warning("Long-lived keys in a config file are discouraged: prefer an instance role or SSO.",
                        icon=":material/warning:")
             st.text_input("Access key ID", type="password", placeholder=stored_hint(config, name, "access_key"),
                           **bind(key("access_key")))
@@ -494,7 +494,7 @@ def _path_form(ctx: Any, name: str) -> None:
     problems = checked[name] if name in checked else [
         (p.severity, field_message(p)) for p in config.problems_for(name)]
     for severity, message in problems:
-        (st.error if severity == "error" else st.warning)(message, icon=":material/edit_note:")
+        (alerts.error if severity == "error" else alerts.warning)(message, icon=":material/edit_note:")
 
 
 def setup_page(ctx: Any) -> None:
@@ -520,7 +520,7 @@ def setup_page(ctx: Any) -> None:
         st.info(f"Using **{state.get(state.CONFIG_LABEL)}** (region {config.region}).", icon=":material/cloud:")
     # Problems of the whole file here; a path's problems show under its fields below.
     for problem in dict.fromkeys(str(p) for p in config.problems if p.path is None):
-        st.warning(problem, icon=":material/warning:")
+        alerts.warning(problem, icon=":material/warning:")
 
     st.subheader("Load a config")
     st.caption("New format or the original workshop's `[default]` file; encrypted values (`enc:`) are "
