@@ -52,7 +52,6 @@ def describe(server: Any) -> list[str]:
         PARTICIPANT_ACCESS_KEY,
         PARTICIPANT_SECRET_KEY,
     )
-
     from workshop.sandbox import gateway_facts as gw
 
     rows = [(name, url) for name, url in server.endpoints.items()]

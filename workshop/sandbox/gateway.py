@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from workshop.gateway import period_bounds
 from workshop.sandbox import gateway_facts as facts
 from workshop.sandbox.sigv4 import AuthFailure, verify
 
@@ -143,27 +144,6 @@ class ApiRejection(Exception):
         self.status = status
         self.error_type = error_type
         self.body = {"Message" if capital else "message": message}
-
-
-def period_bounds(now: dt.datetime, period: str, offset: int = 0) -> tuple[dt.datetime, dt.datetime]:
-    """(start, next start) of the usage-plan quota period holding ``now`` (UTC).
-
-    DAY: midnight to midnight. WEEK: ``offset`` 0 starts on Sunday, 1 on Monday ... MONTH:
-    ``offset`` days after the 1st. These are API Gateway's QuotaSettings semantics.
-    """
-    day = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    if period == "DAY":
-        return day, day + dt.timedelta(days=1)
-    if period == "WEEK":
-        back = (day.weekday() + 1 - offset) % 7  # weekday(): Monday 0; Sunday-based offsets
-        start = day - dt.timedelta(days=back)
-        return start, start + dt.timedelta(days=7)
-    first = day.replace(day=1) + dt.timedelta(days=offset)
-    if day < first:  # before this month's offset day: the period began last month
-        prev = (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-        first = prev + dt.timedelta(days=offset)
-    nxt_month = (first.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    return first, nxt_month + dt.timedelta(days=offset)
 
 
 class UsagePlan:
@@ -377,7 +357,7 @@ class LambdaFunction:
         """Run one invocation in its own thread; ``done(answer, init_ms, error)`` when it ends.
 
         LambdaThrottled is raised at once (no environment and none may be created)."""
-        env, cold = self._acquire()
+        env, _cold = self._acquire()
 
         def run() -> None:
             nonlocal env
@@ -550,7 +530,7 @@ class ApiGatewayEmulation:
             concurrency=settings.lambda_concurrency, make_session=self._lambda_session,
             env={"AWS_REGION": self.region, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": sandbox.endpoints["vpce"],
                  "AWS_LAMBDA_FUNCTION_NAME": facts.FUNCTION_NAME,
-                 "BEDROCK_READ_TIMEOUT": str(int(math.ceil(settings.integration_timeout_s)) + 5)},
+                 "BEDROCK_READ_TIMEOUT": str(math.ceil(settings.integration_timeout_s) + 5)},
             init_ms=self._modelled_init_ms, region=self.region, account=self.account,
         )
 
@@ -837,7 +817,10 @@ class LlmGateway:
                  json.dumps({"message": f"the gateway could not reach bedrock-runtime ({type(exc).__name__})"}).encode())
             return
         out = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP
-               and k.lower() != "content-length"]
+               and k.lower() not in ("content-length", "x-sandbox-network-ms")]
+        # The planned network of the whole call: this hop plus bedrock-runtime's own (not AWS's).
+        upstream_network = float(response.getheader("x-sandbox-network-ms") or 0.0)
+        out.append(("x-sandbox-network-ms", f"{upstream_network + network_ms:.3f}"))
         entry.update(status=response.status, request_id=response.getheader("x-amzn-RequestId"))
         if (response.getheader("Transfer-Encoding") or "").lower() == "chunked":
             # A stream: relay each piece as it arrives (no upstream total exists before the end).

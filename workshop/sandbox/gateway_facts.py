@@ -17,7 +17,7 @@ STAGE = "prod"
 RESOURCE = "/bedrock"
 """The proxy's one resource: POST {stage URL}/bedrock with the proxy's JSON contract."""
 
-API_KEY = "WorkshopSandboxApiKeyEXAMPLE0123456789"  # noqa: S105 - a documented fake, printed by the sandbox
+API_KEY = "WorkshopSandboxApiKeyEXAMPLE0123456789"  # a documented fake, printed by the sandbox
 API_KEY_ID = "k1e2y3i4d5"
 USAGE_PLAN_ID = "u1p2l3a4n5"
 USAGE_PLAN_NAME = "workshop-teams"
