@@ -741,7 +741,7 @@ class ApiGatewayControl:
             keys = [params["keyId"]] if params.get("keyId") else [facts.API_KEY_ID]
             items = {k: self.api.plan.usage(k, start, end) for k in keys if k == facts.API_KEY_ID}
             answer = {"usagePlanId": facts.USAGE_PLAN_ID, "startDate": start.isoformat(),
-                      "endDate": end.isoformat(), "items": items}
+                      "endDate": end.isoformat(), "values": items}  # the wire name of GetUsage's items
             send(h, 200, headers, json.dumps(answer).encode())
             return
         send(h, 404, [*headers, ("x-amzn-ErrorType", "NotFoundException")], b'{"message":"Not Found"}')
