@@ -873,6 +873,12 @@ def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> Worksho
     if not paths and sandbox:
         paths = dict(default_config().paths)
     for name, found in paths.items():
+        # The sandbox fills these in when it binds (its own listener and fake key): only AWS needs them.
+        if found.kind == "api-gateway" and found.gateway.auth == "api-key" and not found.gateway.api_key \
+                and not sandbox:
+            reader.problem(f"path {name}", "ApiKey", "Auth = api-key but no ApiKey is set",
+                           "paste the usage plan's API key value into ApiKey (it is encrypted on save), or "
+                           "set Auth = iam for an API that uses SigV4", path=name)
         if found.is_gateway and not found.endpoint_url and not sandbox:
             what = "the API stage URL" if found.kind == "api-gateway" else "the gateway's URL"
             reader.problem(f"path {name}", "EndpointURL", f"a {found.kind} path needs {what}",
@@ -1006,10 +1012,6 @@ def _check_gateway(reader: _Reader, path: AccessPath, where: Any) -> None:
     if path.kind == "api-gateway":
         if gw.auth not in GATEWAY_AUTHS:
             reader.bad_value(section, "Auth", gw.auth, " / ".join(GATEWAY_AUTHS), path=path.name)
-        if gw.auth == "api-key" and not gw.api_key:
-            reader.problem(section, "ApiKey", "Auth = api-key but no ApiKey is set",
-                           "paste the usage plan's API key value into ApiKey (it is encrypted on save), or "
-                           "set Auth = iam for an API that uses SigV4", path=path.name)
         if gw.api_id and not API_ID_RE.match(gw.api_id):
             reader.bad_value(section, "ApiId", gw.api_id, "the 10-character API id, e.g. a1b2c3d4e5", path=path.name)
         if gw.control_url:
