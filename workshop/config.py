@@ -881,7 +881,7 @@ def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> Worksho
                            "set Auth = iam for an API that uses SigV4", path=name)
         if found.is_gateway and not found.endpoint_url and not sandbox:
             what = "the API stage URL" if found.kind == "api-gateway" else "the gateway's URL"
-            reader.problem(f"path {name}", "EndpointURL", f"a {found.kind} path needs {what}",
+            reader.problem(f"path {name}", "EndpointURL", f"this {found.kind} path needs {what}",
                            f"expected {APIGW_EXPECTED}" if found.kind == "api-gateway" else
                            "expected https://<gateway host>[:port] (the client signs for bedrock-runtime and sends "
                            "there)", path=name)
