@@ -349,6 +349,31 @@ def trust_policy(trusted: str, external_id: str | None = None) -> dict[str, Any]
     return {"Version": POLICY_VERSION, "Statement": [statement]}
 
 
+def validate_log_group(value: str | None, *, field: str = "log-group") -> str:
+    """A CloudWatch Logs group name."""
+    group = str(value or "").strip()
+    if not LOG_GROUP_RE.match(group):
+        raise _bad(field, group, "is not a CloudWatch Logs group name",
+                   "use 1-512 characters: letters, digits and _ - / . #")
+    return group
+
+
+def validate_bucket(value: str | None, *, field: str = "bucket") -> str:
+    """An S3 bucket name."""
+    name = str(value or "").strip()
+    if not BUCKET_RE.match(name) or ".." in name:
+        raise _bad(field, name, "is not an S3 bucket name", "use 3-63 lower-case letters, digits, dots and hyphens")
+    return name
+
+
+def validate_prefix(value: str | None, *, field: str = "prefix") -> str:
+    """An S3 key prefix, without leading or trailing slashes ("" for none)."""
+    clean = str(value or "").strip().strip("/")
+    if not PREFIX_RE.match(clean):
+        raise _bad(field, clean, "is not a usable S3 key prefix", "use letters, digits and / - _ . ! * ' ( )")
+    return clean
+
+
 def logging_policies(
     account_id: str, region: str, log_group: str, bucket: str, prefix: str | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -361,18 +386,9 @@ def logging_policies(
     """
     account = validate_account_id(account_id)
     region = validate_region(region)
-    group = str(log_group or "").strip()
-    if not LOG_GROUP_RE.match(group):
-        raise _bad("log-group", group, "is not a CloudWatch Logs group name",
-                   "use 1-512 characters: letters, digits and _ - / . #")
-    bucket_name = str(bucket or "").strip()
-    if not BUCKET_RE.match(bucket_name) or ".." in bucket_name:
-        raise _bad("bucket", bucket_name, "is not an S3 bucket name",
-                   "use 3-63 lower-case letters, digits, dots and hyphens")
-    clean_prefix = str(prefix or "").strip().strip("/")
-    if not PREFIX_RE.match(clean_prefix):
-        raise _bad("prefix", clean_prefix, "is not a usable S3 key prefix",
-                   "use letters, digits and / - _ . ! * ' ( )")
+    group = validate_log_group(log_group)
+    bucket_name = validate_bucket(bucket)
+    clean_prefix = validate_prefix(prefix)
     partition = partition_of(region)
 
     def source_conditions() -> dict[str, Any]:
@@ -504,10 +520,7 @@ def gateway_lambda_policy(
         "Resource": f"arn:{partition}:logs:{region}:{account}:log-group:/aws/lambda/*:*",
     })
     if log_group:
-        group = str(log_group).strip()
-        if not LOG_GROUP_RE.match(group):
-            raise _bad("log-group", group, "is not a CloudWatch Logs group name",
-                       "use 1-512 characters: letters, digits and _ - / . #")
+        group = validate_log_group(log_group)
         statements.append({
             "Sid": "InvocationLogToCloudWatch",
             "Effect": "Allow",
@@ -515,12 +528,8 @@ def gateway_lambda_policy(
             "Resource": f"arn:{partition}:logs:{region}:{account}:log-group:{group}:log-stream:*",
         })
     if bucket:
-        name = str(bucket).strip()
-        if not BUCKET_RE.match(name) or ".." in name:
-            raise _bad("bucket", name, "is not an S3 bucket name", "use 3-63 lower-case letters, digits, dots and hyphens")
-        clean = str(prefix or "").strip().strip("/")
-        if not PREFIX_RE.match(clean):
-            raise _bad("prefix", clean, "is not a usable S3 key prefix", "use letters, digits and / - _ . ! * ' ( )")
+        name = validate_bucket(bucket)
+        clean = validate_prefix(prefix)
         key_prefix = f"{clean}/" if clean else ""
         statements.append({
             "Sid": "InvocationLogToS3",

@@ -348,3 +348,20 @@ def test_the_cost_prices_the_proxy_per_request_and_per_second_waited() -> None:
                                                                                                               256)
     with pytest.raises(ConfigError, match="LambdaMemoryMB"):
         CostSettings.from_mapping({"LambdaMemoryMB": "64"})
+
+
+def test_an_api_key_header_is_redacted_wherever_text_leaves_the_process() -> None:
+    from workshop.secrets import redact
+
+    assert facts.API_KEY not in redact(f"headers={{'x-api-key': '{facts.API_KEY}'}}")
+    assert redact(f"X-Api-Key: {facts.API_KEY}") == "X-Api-Key: [REDACTED]"
+
+
+def test_invoking_with_debug_logging_never_logs_the_api_key(bench, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    result = bench.invoke("api-gateway", HAIKU, MESSAGES_BODY, "invoke", enforce_quota=False)
+    assert result.ok and caplog.records  # something was logged, and the key was not in it
+    assert facts.API_KEY not in caplog.text
+    assert facts.API_KEY not in str(result.to_dict(include_body=True))
