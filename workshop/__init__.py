@@ -10,6 +10,8 @@ PATH_LABELS: dict[str, str] = {
     "vpce": "VPC endpoint (PrivateLink)",
     "cross-account": "Cross-account (AssumeRole)",
     "proxy": "Through a proxy / gateway",
+    "api-gateway": "Private API Gateway + Lambda proxy",
+    "llm-gateway": "LLM gateway (forwarding)",
 }
 
 CREDENTIAL_MODES: tuple[str, ...] = ("instance", "assume-role", "access-keys", "profile")

@@ -306,6 +306,9 @@ def _one_time(summary: Any, refresh_s: Mapping[str, float]) -> str | None:
         span = f"{fmt_ms(lo)} ms" if abs(hi - lo) < 0.5 else f"{fmt_ms(lo)}–{fmt_ms(hi)} ms"
         parts.append(f"the first call on each path took {span} (new connection and TLS)")
     for path in _paths(summary):
+        init = float(summary.loc[path, "cold_init_ms"]) if "cold_init_ms" in summary else math.nan
+        if math.isfinite(init):  # a gateway path's Lambda: each new execution environment pays it once
+            parts.append(f"{label(path)}'s Lambda cold start took {fmt_ms(init)} ms (once per execution environment)")
         creds = float(summary.loc[path, "credentials_ms"]) if "credentials_ms" in summary else 0.0
         if not math.isfinite(creds) or creds < 1.0:
             continue

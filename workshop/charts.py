@@ -25,16 +25,17 @@ if TYPE_CHECKING:
 
 SANDBOX_SUBTITLE = "sandbox: modelled, not measured on AWS"
 
-SPEC_VERSION = 4
+SPEC_VERSION = 5
 """Bump when the specs these builders produce change: kept specs of another version are
 rebuilt (``compare.ANALYSIS_VERSION`` includes it)."""
 
 PATH_COLORS: dict[str, str] = {"NAT": "#4c78a8", "PrivateLink": "#54a24b", "Cross-account": "#b279a2",
-                               "Proxy": "#9d755d"}
+                               "Proxy": "#9d755d", "API Gateway": "#e45756", "LLM gateway": "#17becf"}
 """One colour per path, the same in every chart (and never the colours of the time parts)."""
 EXTRA_COLORS: tuple[str, ...] = ("#eeca3b", "#ff9da6", "#bab0ac", "#439894", "#d67195")
-PART_COLORS: dict[str, str] = {"credentials": "#bab0ac", "network overhead": "#f58518", "server": "#72b7b2"}
-"""Where the time goes: grey, orange, teal — none of them a path's colour."""
+PART_COLORS: dict[str, str] = {"credentials": "#bab0ac", "cold start": "#8c6d31", "gateway hop": "#ffbf79",
+                               "network overhead": "#f58518", "server": "#72b7b2"}
+"""Where the time goes: grey, brown, light orange, orange, teal — none of them a path's colour."""
 
 CHART_NAMES: tuple[str, ...] = ("ecdf", "overhead_box", "decomposition", "drift")
 WIDTH = 440  # the specs' own size: what exports and the report draw (the page stretches them)
@@ -157,8 +158,10 @@ def decomposition_chart_of(data: pd.DataFrame, *, sandbox: bool = False) -> alt.
     """Stacked bars of a ``stats.decomposition`` frame: a typical call per path, then each
     path's first (cold) call, one bar each (no facet: it sizes like the other charts)."""
     alt = _alt()
-    parts = list(stats.DECOMPOSITION_COMPONENTS)
     data = _finite(_labelled(data), "ms")
+    # Only the parts present: a run without a gateway path keeps its three-part legend.
+    parts = [p for p in stats.DECOMPOSITION_COMPONENTS if p in set(data["component"])] or \
+        list(stats.DECOMPOSITION_COMPONENTS)
     first = data["call"] == "first call"
     data = data.assign(bar=data["path_label"].where(~first, data["path_label"] + " · first call"))
     order = list(dict.fromkeys([*data.loc[~first, "bar"], *data.loc[first, "bar"]]))

@@ -179,6 +179,13 @@ class RunSettings:
             )
         if not isinstance(self.body, dict):
             raise InputError("the request body must be a JSON object", field="body")
+        from workshop.gateway import PROXY_APIS  # the api-gateway path carries no streams (issue 12)
+
+        proxied = [p for p in self.paths if self.path_kinds.get(p) == "api-gateway"]
+        if proxied and self.api not in PROXY_APIS:
+            raise InputError(f"the {proxied[0]} path (API Gateway + Lambda proxy) carries invoke and converse, "
+                             f"not {self.api}", field="api",
+                             fix=f"use invoke or converse, or leave {', '.join(proxied)} out of the paths")
 
     @property
     def total(self) -> int:

@@ -30,7 +30,11 @@ from urllib.parse import urlsplit
 from workshop import CREDENTIAL_MODES
 from workshop.errors import ConfigError, WorkshopError
 
-PATH_KINDS: tuple[str, ...] = ("nat", "vpce", "cross-account", "proxy")
+PATH_KINDS: tuple[str, ...] = ("nat", "vpce", "cross-account", "proxy", "api-gateway", "llm-gateway")
+GATEWAY_KINDS: tuple[str, ...] = ("api-gateway", "llm-gateway")
+"""Paths that reach Bedrock through a gateway of the participant's own (seeds 001, 002, 004)."""
+GATEWAY_AUTHS: tuple[str, ...] = ("api-key", "iam", "none")
+"""How an api-gateway path authenticates: x-api-key, SigV4 for execute-api, or nothing."""
 RETRY_MODES: tuple[str, ...] = ("standard", "adaptive", "legacy")
 DEFAULT_SESSION_NAME = "bedrock-workshop"
 DEFAULT_REGION = "us-east-1"
@@ -50,7 +54,7 @@ LEGACY_CREDENTIAL_MODES: dict[str, str] = {"0": "instance", "1": "assume-role", 
 LEGACY_ENCRYPTED_KEYS: tuple[str, ...] = ("AccessKey", "SecretKey", "AssumeRoleARN", "VPCEndpointURL")
 
 # Never echo these values in a message, whatever is wrong with them.
-SECRET_KEYS: frozenset[str] = frozenset({"AccessKey", "SecretKey", "SecretKeyFernet"})
+SECRET_KEYS: frozenset[str] = frozenset({"AccessKey", "SecretKey", "SecretKeyFernet", "ApiKey"})
 
 DEFAULT_MODELS: dict[str, str] = {
     "Claude-3-Haiku": "anthropic.claude-3-haiku-20240307-v1:0",
@@ -183,6 +187,47 @@ def check_vpce_url(value: str) -> tuple[str, str] | None:
     return "is not a VPC endpoint DNS name for bedrock-runtime", f"expected {VPCE_EXPECTED}"
 
 
+APIGW_EXPECTED = (
+    "the API stage URL: https://<api-id>.execute-api.<region>.amazonaws.com/<stage>, or for a private API "
+    "through an execute-api VPC endpoint https://vpce-<id>-<suffix>.execute-api.<region>.vpce.amazonaws.com/<stage> "
+    "(with ApiId) or https://<api-id>-<vpce-id>.execute-api.<region>.amazonaws.com/<stage>"
+)
+APIGW_VPCE_HOST_RE = re.compile(
+    r"^vpce-[0-9a-z]+-[0-9a-z]+(?:-[a-z]{2}(?:-[a-z]+)+-\d[a-z])?\.execute-api\.[a-z0-9-]+\.vpce\.amazonaws\.com(?:\.cn)?$"
+)
+APIGW_HOST_RE = re.compile(r"^(?P<api>[a-z0-9]{10})(?:-(?P<vpce>vpce-[0-9a-f]+))?\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$")
+API_ID_RE = re.compile(r"^[a-z0-9]{10}$")
+
+
+def is_apigw_vpce_host(host: str) -> bool:
+    """True for an execute-api interface endpoint's own DNS name (it needs ``x-apigw-api-id``)."""
+    return bool(APIGW_VPCE_HOST_RE.match(host))
+
+
+def check_apigw_url(value: str, api_id: str | None) -> tuple[str, str] | None:
+    """(problem, fix) when ``value`` is not a usable API Gateway stage URL, else None.
+
+    The stage is part of the URL (``/prod``): without it API Gateway answers 403 "Missing
+    Authentication Token", the most confusing of its errors, so it is caught here. A custom
+    domain name is accepted as it is; loopback URLs stand in for the sandbox's emulation.
+    """
+    generic = check_endpoint_url(value)
+    if generic:
+        return generic, f"expected {APIGW_EXPECTED}"
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    if not parts.path.strip("/"):
+        return "has no stage in its path", f"add the stage name, e.g. {value.rstrip('/')}/prod ({APIGW_EXPECTED})"
+    if ".bedrock-runtime." in host or host.startswith("bedrock-runtime."):
+        return ("is a bedrock-runtime endpoint, not an API stage",
+                "use Kind = nat / vpce for bedrock-runtime, or give the API Gateway stage URL here")
+    if is_apigw_vpce_host(host) and not api_id:
+        return ("is an execute-api VPC endpoint name, which needs the API id",
+                "set ApiId (sent as the x-apigw-api-id header), or use https://<api-id>-<vpce-id>.execute-api."
+                "<region>.amazonaws.com/<stage>")
+    return None
+
+
 # --------------------------------------------------------------------------- nouns
 
 
@@ -215,6 +260,26 @@ class CredentialMode:
 
 
 @dataclass(frozen=True)
+class GatewaySettings:
+    """What a gateway path needs beyond an endpoint (``api-gateway`` and ``llm-gateway``).
+
+    ``api-gateway``: ``auth`` (api-key / iam / none), the ``api_key`` value (a secret,
+    never shown), ``api_id`` (sent as ``x-apigw-api-id`` when the endpoint is an execute-api
+    VPC endpoint's own DNS name), and for quota figures the usage plan and API key ids plus
+    the API Gateway control-plane URL. ``llm-gateway``: ``upstream_url``, the bedrock-runtime
+    endpoint the gateway forwards to, which the client signs for (default: the public one).
+    """
+
+    auth: str = "api-key"
+    api_key: str | None = field(default=None, repr=False)
+    api_id: str | None = None
+    upstream_url: str | None = None
+    usage_plan_id: str | None = None
+    api_key_id: str | None = None
+    control_url: str | None = None
+
+
+@dataclass(frozen=True)
 class AccessPath:
     """One way to reach Bedrock: endpoint, region, credentials and client settings."""
 
@@ -229,6 +294,11 @@ class AccessPath:
     read_timeout: float = 60.0
     retry_mode: str = "standard"
     max_attempts: int = 3
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
+
+    @property
+    def is_gateway(self) -> bool:
+        return self.kind in GATEWAY_KINDS
 
     @property
     def runtime_endpoint(self) -> str:
@@ -346,7 +416,10 @@ def regional_sts_endpoint(region: str) -> str:
 
 
 def default_config() -> WorkshopConfig:
-    """The built-in sandbox with all three paths; endpoints are bound when it starts.
+    """The built-in sandbox with all five paths; endpoints are bound when it starts.
+
+    The three direct paths, then the two gateway paths the sandbox emulates (issue 12): a
+    private API Gateway + Lambda proxy with an API key, and an LLM gateway.
 
     nat and vpce use the participant's keys as the "default chain" (``instance``); the
     cross-account path assumes account B's role with its ExternalId, as on AWS.
@@ -363,6 +436,7 @@ def default_config() -> WorkshopConfig:
         "nat": AccessPath("nat", "nat", DEFAULT_REGION, None, instance),
         "vpce": AccessPath("vpce", "vpce", DEFAULT_REGION, None, instance),
         "cross-account": AccessPath("cross-account", "cross-account", DEFAULT_REGION, None, cross),
+        **sandbox_gateway_paths(),
     }
     return WorkshopConfig(
         paths=paths,
@@ -373,6 +447,37 @@ def default_config() -> WorkshopConfig:
         sandbox=True,
         source="<built-in sandbox>",
     )
+
+
+def sandbox_gateway_paths() -> dict[str, AccessPath]:
+    """The sandbox's two gateway paths (``api-gateway``, ``llm-gateway``), unbound.
+
+    The API key is the sandbox's own fake one (printed by ``python -m workshop sandbox``);
+    binding fills in the listeners' URLs, the API id and the usage plan's ids.
+    """
+    instance = CredentialMode("instance")
+    return {
+        "api-gateway": AccessPath("api-gateway", "api-gateway", DEFAULT_REGION, None, instance,
+                                  gateway=GatewaySettings(auth="api-key")),
+        "llm-gateway": AccessPath("llm-gateway", "llm-gateway", DEFAULT_REGION, None, instance),
+    }
+
+
+def _bind_gateway(path: AccessPath, server: Any) -> AccessPath:
+    """A gateway path pointed at the sandbox's emulation (its own settings kept where given:
+    a wrong ApiKey in a sandbox config must still get the 403 it would get on AWS)."""
+    from workshop.sandbox import gateway_facts as facts
+
+    urls: Mapping[str, str] = getattr(server, "gateway_endpoints", None) or {}
+    gw = path.gateway
+    if path.kind == "api-gateway":
+        key = gw.api_key if gw.api_key else (facts.API_KEY if gw.auth == "api-key" else None)
+        gw = replace(gw, api_key=key, api_id=gw.api_id or facts.API_ID,
+                     usage_plan_id=gw.usage_plan_id or facts.USAGE_PLAN_ID,
+                     api_key_id=gw.api_key_id or facts.API_KEY_ID, control_url=urls.get("apigateway"))
+        return replace(path, endpoint_url=urls.get("api-gateway"), gateway=gw)
+    gw = replace(gw, upstream_url=server.endpoints["nat"])
+    return replace(path, endpoint_url=urls.get("llm-gateway"), gateway=gw)
 
 
 def bind_sandbox(config: WorkshopConfig, server: Any) -> WorkshopConfig:
@@ -395,6 +500,8 @@ def bind_sandbox(config: WorkshopConfig, server: Any) -> WorkshopConfig:
             proxy=None,
             credentials=creds,
         )
+        if path.is_gateway:
+            bound[name] = _bind_gateway(bound[name], server)
     return replace(config, paths=bound, region=server.region)
 
 
@@ -601,9 +708,15 @@ def _check_path(
         return section_of.get(name, f"path {path.name}"), key_of.get(name, name)
 
     creds = path.credentials
+    if path.is_gateway:
+        _check_gateway(reader, path, where)
     if path.endpoint_url:
         section, key = where("endpoint_url")
-        if path.kind == "vpce":
+        if path.kind == "api-gateway":
+            bad = check_apigw_url(path.endpoint_url, path.gateway.api_id)
+            if bad:
+                reader.problem(section, key, f"{path.endpoint_url!r} {bad[0]}", bad[1], path=path.name)
+        elif path.kind == "vpce":
             bad = check_vpce_url(path.endpoint_url)
             if bad:
                 reader.problem(section, key, f"{path.endpoint_url!r} {bad[0]}", bad[1], path=path.name)
@@ -745,6 +858,7 @@ PATH_KEYS: tuple[str, ...] = (
     "Kind", "Region", "EndpointURL", "ControlEndpointURL", "CredentialMode", "RoleARN", "ExternalId",
     "SessionName", "DurationSeconds", "Profile", "AccessKey", "SecretKey", "STSEndpointURL", "ProxyURL",
     "ConnectTimeout", "ReadTimeout", "MaxAttempts", "RetryMode",
+    "Auth", "ApiKey", "ApiId", "UpstreamURL", "UsagePlanId", "ApiKeyId", "ApiGatewayControlURL",
 )
 
 
@@ -771,6 +885,19 @@ def _parse_new(parser: configparser.RawConfigParser, reader: _Reader) -> Worksho
         paths[name] = _parse_path(parser[section], section, name, region, reader)
     if not paths and sandbox:
         paths = dict(default_config().paths)
+    for name, found in paths.items():
+        # The sandbox fills these in when it binds (its own listener and fake key): only AWS needs them.
+        if found.kind == "api-gateway" and found.gateway.auth == "api-key" and not found.gateway.api_key \
+                and not sandbox:
+            reader.problem(f"path {name}", "ApiKey", "Auth = api-key but no ApiKey is set",
+                           "paste the usage plan's API key value into ApiKey (it is encrypted on save), or "
+                           "set Auth = iam for an API that uses SigV4", path=name)
+        if found.is_gateway and not found.endpoint_url and not sandbox:
+            what = "the API stage URL" if found.kind == "api-gateway" else "the gateway's URL"
+            reader.problem(f"path {name}", "EndpointURL", f"this {found.kind} path needs {what}",
+                           f"expected {APIGW_EXPECTED}" if found.kind == "api-gateway" else
+                           "expected https://<gateway host>[:port] (the client signs for bedrock-runtime and sends "
+                           "there)", path=name)
     if not paths:
         reader.problem("workshop", "", "no [path NAME] sections", "add at least one, e.g. [path nat]")
     for key in set(ws) - {"Region", "Sandbox", "DefaultPath", "DefaultModel", "StoreURL", "LogBodies", "Debug",
@@ -876,12 +1003,43 @@ def _parse_path(sec: Mapping[str, str], section: str, name: str, default_region:
                                    high=limits.MAX_READ_TIMEOUT_S, path=name),
         retry_mode=retry_mode,
         max_attempts=reader.number(section, "MaxAttempts", val("MaxAttempts"), 3, low=1, high=20, path=name),
+        gateway=GatewaySettings(
+            auth=(val("Auth") or "api-key").strip().lower(),
+            api_key=val("ApiKey"),
+            api_id=val("ApiId"),
+            upstream_url=val("UpstreamURL"),
+            usage_plan_id=val("UsagePlanId"),
+            api_key_id=val("ApiKeyId"),
+            control_url=val("ApiGatewayControlURL"),
+        ),
     )
     keys = {"endpoint_url": "EndpointURL", "role_arn": "RoleARN", "access_key": "AccessKey",
             "secret_key": "SecretKey", "sts_endpoint": "STSEndpointURL", "proxy": "ProxyURL",
             "profile": "Profile"}
     _check_path(reader, path, section_of=dict.fromkeys(keys, section), key_of=keys)
     return path
+
+
+def _check_gateway(reader: _Reader, path: AccessPath, where: Any) -> None:
+    """The gateway keys of an api-gateway or llm-gateway path (each problem names its key)."""
+    gw = path.gateway
+    section, _ = where("endpoint_url")
+    if path.kind == "api-gateway":
+        if gw.auth not in GATEWAY_AUTHS:
+            reader.bad_value(section, "Auth", gw.auth, " / ".join(GATEWAY_AUTHS), path=path.name)
+        if gw.api_id and not API_ID_RE.match(gw.api_id):
+            reader.bad_value(section, "ApiId", gw.api_id, "the 10-character API id, e.g. a1b2c3d4e5", path=path.name)
+        if gw.control_url:
+            why = check_endpoint_url(gw.control_url)
+            if why:
+                reader.problem(section, "ApiGatewayControlURL", f"{gw.control_url!r} {why}",
+                               "expected https://apigateway.<region>.amazonaws.com", path=path.name)
+    if path.kind == "llm-gateway" and gw.upstream_url:
+        why = check_endpoint_url(gw.upstream_url)
+        if why:
+            reader.problem(section, "UpstreamURL", f"{gw.upstream_url!r} {why}",
+                           "expected the bedrock-runtime URL the gateway forwards to, e.g. "
+                           "https://bedrock-runtime.us-east-1.amazonaws.com", path=path.name)
 
 
 def _dedupe(problems: list[ConfigProblem]) -> tuple[ConfigProblem, ...]:
@@ -947,6 +1105,7 @@ def dump_config(config: WorkshopConfig, encrypt: bool = True, key_file: str | Pa
             ("ReadTimeout", path.read_timeout if path.read_timeout != 60.0 else None),
             ("MaxAttempts", path.max_attempts if path.max_attempts != 3 else None),
             ("RetryMode", path.retry_mode if path.retry_mode != "standard" else None),
+            *_gateway_items(path),
         ):
             text = out(key, value, kind=path.kind)
             if text is not None:
@@ -963,6 +1122,17 @@ def dump_config(config: WorkshopConfig, encrypt: bool = True, key_file: str | Pa
     buffer.write(f"# Bedrock workshop config (written by python -m workshop; source: {config.source})\n")
     parser.write(buffer)
     return buffer.getvalue()
+
+
+def _gateway_items(path: AccessPath) -> list[tuple[str, Any]]:
+    """The gateway keys dump_config writes for a gateway path (none for the direct kinds)."""
+    gw = path.gateway
+    if path.kind == "api-gateway":
+        return [("Auth", gw.auth), ("ApiKey", gw.api_key), ("ApiId", gw.api_id), ("UsagePlanId", gw.usage_plan_id),
+                ("ApiKeyId", gw.api_key_id), ("ApiGatewayControlURL", gw.control_url)]
+    if path.kind == "llm-gateway":
+        return [("UpstreamURL", gw.upstream_url)]
+    return []
 
 
 def save_config(
@@ -994,9 +1164,10 @@ def sandbox_options(config: WorkshopConfig) -> dict[str, Any]:
             except ValueError:
                 raise ConfigError(f"{raw[key]!r} is not valid", field=f"[sandbox] {name}",
                                   fix="expected an integer", source=config.source) from None
-    if not 0 <= options["port"] <= 65532:
+    if not 0 <= options["port"] <= 65528:
         raise ConfigError(f"{options['port']!r} is not valid", field="[sandbox] Port",
-                          fix="expected 0 (any free port) or a port up to 65532", source=config.source)
+                          fix="expected 0 (any free port) or a port up to 65528 (the sandbox takes eight)",
+                          source=config.source)
     return options
 
 

@@ -11,7 +11,11 @@ paths differ more in money than in milliseconds. For each path of a run this est
   ``cross-account``;
 * **data processed**: bytes per call (the request and response bodies the run measured,
   plus an estimate of HTTP headers) x the volume x the per-GB charge of what the traffic
-  crosses.
+  crosses;
+* **the gateway paths**: ``api-gateway`` adds API Gateway REST requests, Lambda requests and
+  GB-seconds (the proxy's measured wait for Bedrock x its memory: a Lambda is billed while it
+  waits) and the execute-api endpoint; ``llm-gateway`` adds its host, a stated assumption
+  (one small instance per AZ), and the NAT data processing of its way to Bedrock.
 
 Prices come from ``workshop/data/prices.json``: pinned list prices with their date and
 source pages, per region where they differ; any of them can be overridden in the config's
@@ -48,6 +52,10 @@ _NETWORK_KEYS = {
     "TgwAttachmentHourly": "transit_gateway_attachment_hour",
     "TgwPerGB": "transit_gateway_gb",
     "PeeringCrossAzPerGB": "peering_cross_az_gb",
+    "ApiGatewayPerMillion": "apigw_rest_million",
+    "LambdaRequestsPerMillion": "lambda_request_million",
+    "LambdaGBSecond": "lambda_gb_second",
+    "GatewayHostHourly": "gateway_host_hour",
 }
 
 
@@ -70,6 +78,8 @@ class CostSettings:
     output_tokens: float | None = None
     model_input_per_1m: float | None = None  # override the table's model price
     model_output_per_1m: float | None = None
+    lambda_memory_mb: int = 512  # the proxy Lambda's memory (GB-seconds are billed on it)
+    gateway_hosts: int | None = None  # LLM gateway instances; default: one per AZ
     network: dict[str, float] = field(default_factory=dict)  # prices.json network key -> price
 
     @property
@@ -107,10 +117,15 @@ class CostSettings:
             ("OutputTokensPerCall", "output_tokens", False, 1e7),
             ("ModelInputPer1M", "model_input_per_1m", False, 1e4),
             ("ModelOutputPer1M", "model_output_per_1m", False, 1e4),
+            ("LambdaMemoryMB", "lambda_memory_mb", True, 10240),
+            ("GatewayHosts", "gateway_hosts", True, 100),
         ):
             value = number(key, integer=integer, maximum=maximum)
             if value is not None:
                 out[attr] = value
+        if "lambda_memory_mb" in out and out["lambda_memory_mb"] < 128:
+            raise ConfigError(f"{out['lambda_memory_mb']} is not valid", field="[cost] LambdaMemoryMB",
+                              fix="Lambda memory from 128 to 10240 MB", source=source)
         if out.get("azs") == 0:
             raise ConfigError("0 is not valid", field="[cost] AZs", fix="at least 1 Availability Zone", source=source)
         link = lowered.get("crossaccountlink")
@@ -126,7 +141,7 @@ class CostSettings:
                 network[price_key] = value
         known = {k.lower() for k in (*_NETWORK_KEYS, "CallsPerMonth", "AZs", "NatGateways", "CrossAzShare",
                                      "InputTokensPerCall", "OutputTokensPerCall", "ModelInputPer1M",
-                                     "ModelOutputPer1M", "CrossAccountLink")}
+                                     "ModelOutputPer1M", "CrossAccountLink", "LambdaMemoryMB", "GatewayHosts")}
         unknown = [name for low, (name, _) in lowered.items() if low not in known]
         if unknown:
             raise ConfigError(f"unknown key {unknown[0]!r}", field=f"[cost] {unknown[0]}",
@@ -312,12 +327,44 @@ def estimate(
                                      net["peering_cross_az_gb"]))
                 path_notes.append("VPC peering has no hourly charge; traffic that stays within one AZ costs nothing")
             path_notes.append("AssumeRole (STS) is free; the model is billed to account B")
+        elif kind == "api-gateway":
+            _price_api_gateway(fixed, data, path_notes, settings, net, hours, gb, volume, _num(means.get("upstream_ms")))
+        elif kind == "llm-gateway":
+            hosts = settings.gateway_hosts if settings.gateway_hosts is not None else settings.azs
+            fixed.append(CostLine(f"LLM gateway host x {hosts} (assumed: one small instance per AZ)", hosts * hours,
+                                  "instance-hours", net["gateway_host_hour"]))
+            data.append(CostLine("NAT data processing (gateway -> Bedrock)", gb, "GB", net["nat_gateway_gb"]))
+            path_notes.append("the gateway's host is an assumption (set GatewayHosts and GatewayHostHourly in [cost] "
+                              "for yours); it reaches Bedrock through the NAT gateway, whose hours the nat path counts")
         else:
             path_notes.append(f"no network price model for a {kind!r} path: model cost only")
         out[path] = PathCost(path, kind, tuple(fixed), tuple(data), model, per_call, tuple(path_notes))
     pt = price_table()
     sources = tuple(pt["sources"]["network"]) + tuple(pt["sources"]["models"])
     return CostEstimate(volume, region, model_id, out, pt["as_of"], sources, tuple(notes))
+
+
+def _price_api_gateway(fixed: list[CostLine], data: list[CostLine], notes: list[str], settings: CostSettings,
+                       net: Mapping[str, float], hours: float, gb: float, volume: int, upstream_ms: float) -> None:
+    """The private API + Lambda proxy: API Gateway requests, Lambda requests and duration, the
+    execute-api endpoint, and the Lambda's way to Bedrock (a bedrock-runtime endpoint)."""
+    millions = volume / 1e6
+    fixed.append(CostLine(f"execute-api interface endpoint x {settings.azs} AZ", settings.azs * hours,
+                          "endpoint-AZ-hours", net["interface_endpoint_az_hour"]))
+    data.append(CostLine("API Gateway REST requests", millions, "million requests", net["apigw_rest_million"]))
+    data.append(CostLine("Lambda requests", millions, "million requests", net["lambda_request_million"]))
+    seconds = upstream_ms / 1000.0
+    gb_seconds = volume * seconds * settings.lambda_memory_mb / 1024.0
+    data.append(CostLine(f"Lambda duration ({seconds * 1000:,.0f} ms x {settings.lambda_memory_mb} MB per call)",
+                         gb_seconds, "GB-seconds", net["lambda_gb_second"]))
+    data.append(CostLine("execute-api endpoint data processing", gb, "GB", net["interface_endpoint_gb"]))
+    data.append(CostLine("bedrock-runtime endpoint data processing (Lambda -> Bedrock)", gb, "GB",
+                         net["interface_endpoint_gb"]))
+    notes.append("the Lambda is billed while it waits for the model: its duration is the proxy's measured wait "
+                 "for Bedrock, so this line grows with the answer's length")
+    if not seconds:
+        notes.append("no measured Lambda duration (no gateway timings in the run): the duration line is $0")
+    notes.append("the Lambda reaches Bedrock through a bedrock-runtime endpoint whose hours the vpce path counts")
 
 
 def _num(value: Any) -> float:
@@ -346,7 +393,7 @@ def from_summary(summary: Any, *, kinds: Mapping[str, str], model_id: str, regio
     """:func:`estimate` from a ``stats.summarize`` frame (its ``<x>_mean`` columns)."""
     per_path = {
         str(path): {name: row.get(f"{name}_mean") for name in
-                    ("input_tokens", "output_tokens", "request_bytes", "response_bytes")}
+                    ("input_tokens", "output_tokens", "request_bytes", "response_bytes", "upstream_ms")}
         for path, row in summary.iterrows()
     }
     return estimate(per_path, kinds=kinds, model_id=model_id, region=region, settings=settings)

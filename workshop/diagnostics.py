@@ -215,9 +215,11 @@ def _expected_private(kind: str, host: str) -> bool | None:
     """Whether this path's name should resolve private (True), public (False) or either."""
     if is_vpce_host(host) or kind == "vpce":
         return True
+    if kind == "api-gateway" and (".execute-api." in host and "-vpce-" in host):
+        return True  # a private API's Route 53 alias name: the execute-api endpoint's addresses
     if kind == "nat":
         return False
-    return None  # cross-account / proxy: depends on how B's endpoint is reached
+    return None  # cross-account / proxy / gateways: depends on how the endpoint is reached
 
 
 def _join(addresses: Sequence[AddressInfo]) -> str:
@@ -405,8 +407,25 @@ def identity_check(client: Any, path: Any) -> tuple[Check, IdentityInfo | None]:
 # --------------------------------------------------------------------------- model access
 
 
+class _ProxyAnswer(Exception):
+    """A failed probe through the API Gateway proxy: the result carries the classified error."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__(result.error_message)
+        self.result = result
+
+
 def _probe(client: Any, model_id: str, probe: str) -> str:
     """Run the access probe; returns what it showed. Raises whatever the client raises."""
+    if getattr(client, "gateway", None) is not None:  # the api-gateway path: through the proxy's contract
+        from workshop.gateway import invoke_api_gateway
+
+        result = invoke_api_gateway(client, model_id, {"messages": [{"role": "user", "content": [{"text": "ping"}]}],
+                                                       "inferenceConfig": {"maxTokens": 1}}, "converse")
+        if not result.ok:
+            raise _ProxyAnswer(result)
+        return (f"a 1-token Converse call through the proxy succeeded ({result.input_tokens} in, "
+                f"{result.output_tokens} out); Bedrock saw the proxy Lambda's role")
     if probe == "converse":
         answer = client.runtime.converse(
             modelId=model_id,
@@ -446,6 +465,11 @@ def model_access_check(client: Any, model_id: str | None, region: str | None, *,
     t0 = perf_counter()
     try:
         shown = _probe(client, model_id, probe)
+    except _ProxyAnswer as answer:
+        r = answer.result
+        return Check(MODEL_ACCESS, False, f"{model_id}: {r.error_code}" + (f" (HTTP {r.http_status})"
+                     if r.http_status else ""), detail=r.error_message, fix=r.error_hint or "",
+                     elapsed_ms=(perf_counter() - t0) * 1000.0)
     except Exception as exc:  # every failure is an answer to classify, not a crash
         elapsed = (perf_counter() - t0) * 1000.0
         code, message, hint, status = classify_error(exc, model_id=model_id, region=region, api="converse")
@@ -507,7 +531,11 @@ def diagnose_path(
         access = Check(MODEL_ACCESS, None, "skipped: no credentials for this path")
         return PathDiagnosis(path_name, path.kind, endpoint, host, sandbox, model_id,
                              (dns, tcp, tls, ident, access), addresses, None)
-    ident, identity = identity_check(client, path)
+    if path.kind == "api-gateway" and path.gateway.auth != "iam":
+        ident, identity = Check(IDENTITY, None, "skipped: this path authenticates with an API key",
+                                detail="Bedrock sees the proxy Lambda's execution role as the caller"), None
+    else:
+        ident, identity = identity_check(client, path)
     access = model_access_check(client, model_id, path.region, probe=probe)
     return PathDiagnosis(path_name, path.kind, endpoint, host, sandbox, model_id,
                          (dns, tcp, tls, ident, access), addresses, identity)
@@ -567,7 +595,7 @@ def _target(config: Any, name: str, resolve: Resolver) -> _Target:
     if getattr(config, "sandbox", False) and not path.endpoint_url:
         # An unbound sandbox config: bind_sandbox gives each kind its own listener (unknown
         # kinds share nat's), so the listener, not a URL, is what two paths could share.
-        kind = path.kind if path.kind in ("nat", "vpce", "cross-account") else "nat"
+        kind = path.kind if path.kind in ("nat", "vpce", "cross-account", "api-gateway", "llm-gateway") else "nat"
         return _Target(name, path.kind, f"<sandbox {kind} listener>", 0, None)
     _scheme, host, port = endpoint_parts(path.runtime_endpoint)
     try:

@@ -63,6 +63,7 @@ _INPUT_TOKENS_HEADER = "x-amzn-bedrock-input-token-count"
 _OUTPUT_TOKENS_HEADER = "x-amzn-bedrock-output-token-count"
 _STREAM_METRICS = "amazon-bedrock-invocationMetrics"
 _SANDBOX_NETWORK_HEADER = "x-sandbox-network-ms"
+_GATEWAY_UPSTREAM_HEADER = "x-gateway-upstream-ms"  # an LLM gateway's wait for bedrock-runtime
 
 
 class _CallbackFailed(Exception):
@@ -115,6 +116,10 @@ def invoke(
     """
     if api not in APIS:
         raise InputError(f"unknown API {api!r}", field="api", fix="one of: " + ", ".join(APIS))
+    if getattr(client, "gateway", None) is not None:  # the api-gateway path: the proxy's contract
+        from workshop.gateway import invoke_api_gateway
+
+        return invoke_api_gateway(client, model_id, body, api, on_text=on_text, family=family)
     path = client.path
     started_at = datetime.now(UTC)
     state = _State()
@@ -134,6 +139,10 @@ def invoke(
         return _error_result(client, model_id, api, started_at, t0, state, exc)
     server_ms = fields.pop("server_ms")
     client_ms = fields.pop("client_ms")
+    upstream_ms = fields.pop("upstream_ms", None)
+    if upstream_ms is not None:  # through an LLM gateway that says how long it waited upstream
+        fields["upstream_ms"] = upstream_ms
+        fields["gateway_ms"] = client_ms - upstream_ms
     if fields.get("request_bytes") is None:  # Converse: botocore serialised it; count it now, off the clock
         fields["request_bytes"] = len(json.dumps(body).encode())
     return InvocationResult(
@@ -266,6 +275,7 @@ def _invoke(
         "request_bytes": len(payload.encode()),
         "response_bytes": len(raw),
         "modelled_network_ms": _float(headers.get(_SANDBOX_NETWORK_HEADER)),
+        "upstream_ms": _float(headers.get(_GATEWAY_UPSTREAM_HEADER)),
     }
 
 
@@ -326,6 +336,7 @@ def _invoke_stream(
         "request_bytes": len(payload.encode()),
         "response_bytes": counted.count if counted is not None else None,
         "modelled_network_ms": _float(headers.get(_SANDBOX_NETWORK_HEADER)),
+        "upstream_ms": _float(headers.get(_GATEWAY_UPSTREAM_HEADER)),
     }
 
 
@@ -352,6 +363,7 @@ def _converse(
         "response_body": response,
         "response_bytes": _int(headers.get("content-length")),
         "modelled_network_ms": _float(headers.get(_SANDBOX_NETWORK_HEADER)),
+        "upstream_ms": _float(headers.get(_GATEWAY_UPSTREAM_HEADER)),
     }
 
 
@@ -400,6 +412,7 @@ def _converse_stream(
         "response_body": events,
         "response_bytes": counted.count if counted is not None else None,
         "modelled_network_ms": _float(headers.get(_SANDBOX_NETWORK_HEADER)),
+        "upstream_ms": _float(headers.get(_GATEWAY_UPSTREAM_HEADER)),
     }
 
 

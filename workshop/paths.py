@@ -71,14 +71,40 @@ class PathClient:
     ) -> None:
         self.path = path
         self.pool_size = pool_size
-        if session is None:
+        if path.is_gateway and not path.endpoint_url:
+            from workshop.errors import ConfigError
+
+            raise ConfigError(f"the {path.name} path has no EndpointURL", field=f"[path {path.name}] EndpointURL",
+                              fix="give the API stage URL (api-gateway) or the gateway's URL (llm-gateway)")
+        keyed = path.kind == "api-gateway" and path.gateway.auth != "iam"
+        if session is None and keyed:
+            # An API key is the credential: the path's credential mode is only needed for the
+            # quota figures (apigateway GetUsage) and is resolved lazily then.
+            session, credentials_ms = _lazy_session(path, default_chain), 0.0
+        elif session is None:
             session, credentials_ms = session_for(path, default_chain=default_chain)
         self.session: boto3.Session = session
         self.credentials_ms: float = credentials_ms or 0.0
         self.config = client_config(path, pool_size=pool_size)
-        self.runtime: Any = session.client(
-            "bedrock-runtime", region_name=path.region, endpoint_url=path.runtime_endpoint, config=self.config
-        )
+        self.gateway: Any = None
+        if path.kind == "api-gateway":
+            from workshop.gateway import ApiGatewayTransport
+
+            self.runtime: Any = None  # the proxy is plain HTTPS with the proxy's contract, not bedrock-runtime
+            self.gateway = ApiGatewayTransport(path, session, pool_size=pool_size)
+        elif path.kind == "llm-gateway":
+            from workshop.config import public_runtime_endpoint
+            from workshop.gateway import route_through_gateway
+
+            # Signed for bedrock-runtime (the upstream), sent to the gateway: seed 002's way.
+            upstream = path.gateway.upstream_url or public_runtime_endpoint(path.region)
+            self.runtime = session.client("bedrock-runtime", region_name=path.region, endpoint_url=upstream,
+                                          config=self.config)
+            route_through_gateway(self.runtime, path.runtime_endpoint)
+        else:
+            self.runtime = session.client(
+                "bedrock-runtime", region_name=path.region, endpoint_url=path.runtime_endpoint, config=self.config
+            )
         self._lock = threading.Lock()
         self._control: Any = None
         self._sts: Any = None
@@ -126,6 +152,8 @@ class PathClient:
 
     def close(self) -> None:
         """Close the connection pools (clients are unusable afterwards)."""
+        if self.gateway is not None:
+            self.gateway.close()
         for client in (self.runtime, self._control, self._sts):
             if client is not None:
                 try:
@@ -135,3 +163,14 @@ class PathClient:
 
     def __repr__(self) -> str:
         return f"PathClient({self.path.name!r}, endpoint={self.endpoint_url!r}, mode={self.path.credentials.kind!r})"
+
+
+def _lazy_session(path: AccessPath, default_chain: StaticKeys | None) -> boto3.Session:
+    """A session whose credentials are looked up only when something signs with it."""
+    if default_chain is not None:
+        from workshop.credentials import _isolated_session
+
+        return _isolated_session(default_chain, path.region)
+    if path.credentials.profile:
+        return boto3.Session(profile_name=path.credentials.profile, region_name=path.region)
+    return boto3.Session(region_name=path.region)

@@ -349,6 +349,31 @@ def trust_policy(trusted: str, external_id: str | None = None) -> dict[str, Any]
     return {"Version": POLICY_VERSION, "Statement": [statement]}
 
 
+def validate_log_group(value: str | None, *, field: str = "log-group") -> str:
+    """A CloudWatch Logs group name."""
+    group = str(value or "").strip()
+    if not LOG_GROUP_RE.match(group):
+        raise _bad(field, group, "is not a CloudWatch Logs group name",
+                   "use 1-512 characters: letters, digits and _ - / . #")
+    return group
+
+
+def validate_bucket(value: str | None, *, field: str = "bucket") -> str:
+    """An S3 bucket name."""
+    name = str(value or "").strip()
+    if not BUCKET_RE.match(name) or ".." in name:
+        raise _bad(field, name, "is not an S3 bucket name", "use 3-63 lower-case letters, digits, dots and hyphens")
+    return name
+
+
+def validate_prefix(value: str | None, *, field: str = "prefix") -> str:
+    """An S3 key prefix, without leading or trailing slashes ("" for none)."""
+    clean = str(value or "").strip().strip("/")
+    if not PREFIX_RE.match(clean):
+        raise _bad(field, clean, "is not a usable S3 key prefix", "use letters, digits and / - _ . ! * ' ( )")
+    return clean
+
+
 def logging_policies(
     account_id: str, region: str, log_group: str, bucket: str, prefix: str | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -361,18 +386,9 @@ def logging_policies(
     """
     account = validate_account_id(account_id)
     region = validate_region(region)
-    group = str(log_group or "").strip()
-    if not LOG_GROUP_RE.match(group):
-        raise _bad("log-group", group, "is not a CloudWatch Logs group name",
-                   "use 1-512 characters: letters, digits and _ - / . #")
-    bucket_name = str(bucket or "").strip()
-    if not BUCKET_RE.match(bucket_name) or ".." in bucket_name:
-        raise _bad("bucket", bucket_name, "is not an S3 bucket name",
-                   "use 3-63 lower-case letters, digits, dots and hyphens")
-    clean_prefix = str(prefix or "").strip().strip("/")
-    if not PREFIX_RE.match(clean_prefix):
-        raise _bad("prefix", clean_prefix, "is not a usable S3 key prefix",
-                   "use letters, digits and / - _ . ! * ' ( )")
+    group = validate_log_group(log_group)
+    bucket_name = validate_bucket(bucket)
+    clean_prefix = validate_prefix(prefix)
     partition = partition_of(region)
 
     def source_conditions() -> dict[str, Any]:
@@ -418,4 +434,111 @@ def logging_policies(
     }
 
 
-POLICY_KINDS: tuple[str, ...] = ("invoke", "vpce", "deny-outside-vpce", "trust", "logging")
+API_ID_RE = re.compile(r"^[a-z0-9]{10}$")
+
+
+def validate_api_id(value: str, *, field: str = "api-id") -> str:
+    """An API Gateway REST API id: 10 lower-case letters and digits."""
+    text = str(value or "").strip()
+    if not API_ID_RE.match(text):
+        raise _bad(field, text, "is not an API Gateway API id",
+                   "use the 10-character id from the stage URL https://<api-id>.execute-api.<region>.amazonaws.com")
+    return text
+
+
+def apigw_private_policy(
+    vpce_ids: Sequence[str], api_id: str | None = None, *, region: str | None = None, account: str | None = None
+) -> dict[str, Any]:
+    """The resource policy of a private REST API reachable only through ``vpce_ids`` (seed 001).
+
+    Private is not private enough: a private API answers through *any* execute-api VPC
+    endpoint, another account's included, unless its resource policy names the allowed ones.
+    So this denies ``execute-api:Invoke`` when ``aws:SourceVpce`` is not one of them, and
+    allows it otherwise (the Deny wins over the Allow for every other endpoint). With
+    ``api_id`` the resource is that API's ARN; without it, ``execute-api:/*`` (the shorthand
+    API Gateway expands to the API the policy is attached to).
+    """
+    ids = _unique(validate_vpce_id(v) for v in vpce_ids)
+    if not ids:
+        raise InputError("no VPC endpoint id given", field="vpce-id",
+                         fix="pass --vpce-id vpce-... (the execute-api interface endpoint in your VPC)")
+    if api_id is not None:
+        api = validate_api_id(api_id)
+        reg = validate_region(region) if region else "*"
+        acct = validate_account_id(account) if account else "*"
+        partition = partition_of(region) if region else "aws"
+        resource = f"arn:{partition}:execute-api:{reg}:{acct}:{api}/*"
+    else:
+        resource = "execute-api:/*"
+    return {
+        "Version": POLICY_VERSION,
+        "Statement": [
+            {
+                "Sid": "DenyOutsideAllowedVpcEndpoints",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "execute-api:Invoke",
+                "Resource": resource,
+                "Condition": {"StringNotEquals": {"aws:SourceVpce": _one_or_list(ids)}},
+            },
+            {
+                "Sid": "AllowThroughAllowedVpcEndpoints",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "execute-api:Invoke",
+                "Resource": resource,
+            },
+        ],
+    }
+
+
+def gateway_lambda_policy(
+    region: str,
+    models: Sequence[str],
+    *,
+    account_id: str,
+    log_group: str | None = None,
+    bucket: str | None = None,
+    prefix: str | None = None,
+) -> dict[str, Any]:
+    """The proxy Lambda's least-privilege permissions (infra/gateway/handler.py).
+
+    InvokeModel on exactly ``models`` (what :func:`invoke_policy` allows: Converse needs the
+    same actions), writing its ModelInvocationLog records to ``log_group`` (its own streams,
+    not Bedrock's) and to ``bucket`` under the prefix Bedrock's logging uses, and its own
+    function log (``/aws/lambda/...``). The VPC attachment's network-interface permissions
+    are AWS's managed AWSLambdaVPCAccessExecutionRole, attached beside this.
+    """
+    account = validate_account_id(account_id)
+    region = validate_region(region)
+    partition = partition_of(region)
+    statements = [dict(s) for s in invoke_policy(region, models, account)["Statement"]]
+    statements.append({
+        "Sid": "OwnFunctionLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": f"arn:{partition}:logs:{region}:{account}:log-group:/aws/lambda/*:*",
+    })
+    if log_group:
+        group = validate_log_group(log_group)
+        statements.append({
+            "Sid": "InvocationLogToCloudWatch",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"arn:{partition}:logs:{region}:{account}:log-group:{group}:log-stream:*",
+        })
+    if bucket:
+        name = validate_bucket(bucket)
+        clean = validate_prefix(prefix)
+        key_prefix = f"{clean}/" if clean else ""
+        statements.append({
+            "Sid": "InvocationLogToS3",
+            "Effect": "Allow",
+            "Action": "s3:PutObject",
+            "Resource": f"arn:{partition}:s3:::{name}/{key_prefix}AWSLogs/{account}/BedrockModelInvocationLogs/*",
+        })
+    return {"Version": POLICY_VERSION, "Statement": statements}
+
+
+POLICY_KINDS: tuple[str, ...] = ("invoke", "vpce", "deny-outside-vpce", "trust", "logging", "apigw-private",
+                                 "gateway-lambda")

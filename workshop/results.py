@@ -26,6 +26,14 @@ class InvocationResult:
       * ``modelled_network_ms`` the sandbox's planned network delay for this call (its
                         ``x-sandbox-network-ms`` header); None against AWS
 
+    The gateway hop (api-gateway and llm-gateway paths; None on the direct paths):
+      * ``upstream_ms`` the gateway's own wait for Bedrock (gateway -> Bedrock, as the
+                        gateway measured it: the proxy's ``x-proxy-bedrock-ms``, the LLM
+                        gateway's ``x-gateway-upstream-ms``)
+      * ``init_ms``     the Lambda's cold start on the first call of an environment, apart
+      * ``gateway_ms``  client_ms - upstream_ms - init_ms: client -> gateway and back plus
+                        the gateway's own work
+
     Bytes (for the cost of data processed by a NAT gateway or an endpoint):
       * ``request_bytes``  the request body as sent
       * ``response_bytes`` the response body as received (event-stream framing included)
@@ -54,6 +62,9 @@ class InvocationResult:
     request_bytes: int | None = None
     response_bytes: int | None = None
     modelled_network_ms: float | None = None
+    gateway_ms: float | None = None
+    upstream_ms: float | None = None
+    init_ms: float | None = None
     # The parsed response (JSON body, list of stream chunks, or Converse output) for the
     # raw-response view and the invocation log; never stored in the samples table.
     response_body: Any = field(default=None, compare=False, repr=False)

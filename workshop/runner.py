@@ -406,9 +406,11 @@ class InvokeWorker:
         return path in self._paths
 
     def invoke(self, path: str, model_id: str, body: dict[str, Any], api: str = "invoke", *,
-               participant: str | None = None, on_text: Any = None) -> Any:
-        """One call through ``path``, measured in the worker; ``on_text(delta)`` as text arrives.
-        Raises the WorkshopError the call raised (a quota refusal, a misconfigured path)."""
+               participant: str | None = None, on_text: Any = None, on_quota: Any = None) -> Any:
+        """One call through ``path``, measured in the worker; ``on_text(delta)`` as text arrives,
+        ``on_quota(QuotaStatus)`` after a usage plan's 429 on an api-gateway path (its figures
+        read by the worker once the call is over). Raises the WorkshopError the call raised (a
+        quota refusal, a misconfigured path)."""
         from workshop.errors import WorkshopError
         from workshop.results import InvocationResult
 
@@ -439,6 +441,10 @@ class InvokeWorker:
                         on_text(message["delta"])
                 elif kind == "result":
                     self._paths.add(path)
+                    if message.get("quota") is not None and on_quota is not None:
+                        from workshop.gateway import QuotaStatus
+
+                        on_quota(QuotaStatus.from_dict(message["quota"]))
                     return InvocationResult.from_dict(message["result"])
                 elif kind == "error":
                     raise _rebuild_error(message)
@@ -467,6 +473,17 @@ def _rebuild_error(message: dict[str, Any]) -> Exception:
     err = RelayedError(str(message.get("message", "")))
     err.kind = str(message.get("kind") or "error")
     return err
+
+
+def _quota_of(workbench: Any, path: str, result: Any) -> dict[str, Any] | None:
+    """A usage plan's figures behind a 429 on an api-gateway path (``gateway.quota_status``),
+    as a dict for the pipe; None for every other result."""
+    from workshop.gateway import limit_of, quota_status
+
+    if limit_of(result) is None:
+        return None
+    status = quota_status(workbench.client(path), result)
+    return status.to_dict() if status is not None else None
 
 
 def _serve_main() -> int:
@@ -515,7 +532,8 @@ def _serve_main() -> int:
                 emit({"id": call, "type": "error", "kind": "bug",
                       "message": f"Unexpected error ({type(err).__name__}); see the console's log."})
                 continue
-            emit({"id": call, "type": "result", "result": result.to_dict(include_body=True)})
+            emit({"id": call, "type": "result", "result": result.to_dict(include_body=True),
+                  "quota": _quota_of(workbench, request["path"], result)})
     except (BrokenPipeError, OSError):
         pass  # the console went away
     finally:

@@ -46,6 +46,8 @@ PATH_SHORT: dict[str, str] = {
     "vpce": "PrivateLink",
     "cross-account": "Cross-account",
     "proxy": "Proxy",
+    "api-gateway": "API Gateway",
+    "llm-gateway": "LLM gateway",
 }
 
 P90_MIN_SAMPLES = 50
@@ -104,12 +106,16 @@ def _measured_mask(df: pd.DataFrame) -> np.ndarray:
     return ~warm & ~failed & (_retries(df) == 0)
 
 
-EXTRA_MEANS: tuple[str, ...] = ("input_tokens", "output_tokens", "request_bytes", "response_bytes")
-"""Per-call means the summary keeps for the cost estimate (tokens and bytes on the wire)."""
+EXTRA_MEANS: tuple[str, ...] = ("input_tokens", "output_tokens", "request_bytes", "response_bytes", "upstream_ms")
+"""Per-call means the summary keeps for the cost estimate (tokens and bytes on the wire, and a
+gateway's wait for Bedrock: what a proxy Lambda is billed for)."""
 
 _EMPTY = np.empty(0, dtype="float64")
-_PREPARED_METRICS: tuple[str, ...] = (*METRICS, "credentials_ms", *EXTRA_MEANS, "modelled_network_ms", "ttfb_ms")
-_COLD_FIELDS: tuple[str, ...] = ("client_ms", "overhead_ms", "server_ms", "credentials_ms")
+GATEWAY_METRICS: tuple[str, ...] = ("gateway_ms", "upstream_ms", "init_ms")
+"""The gateway hop (issue 12): NaN on the direct paths, so they change nothing there."""
+_PREPARED_METRICS: tuple[str, ...] = (*METRICS, "credentials_ms", *EXTRA_MEANS, "modelled_network_ms", "ttfb_ms",
+                                      *GATEWAY_METRICS)
+_COLD_FIELDS: tuple[str, ...] = ("client_ms", "overhead_ms", "server_ms", "credentials_ms", *GATEWAY_METRICS)
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,7 @@ def prepare(df: pd.DataFrame | Prepared) -> Prepared:
             v = col[good]
             prep.values[path][metric] = v[~np.isnan(v)]
         prep.started_ns[path] = started[good]
-        prep.aligned[path] = {m: columns[m][good] for m in METRICS}
+        prep.aligned[path] = {m: columns[m][good] for m in (*METRICS, *GATEWAY_METRICS)}
         prep.calls[path] = len(idx)
         creds = columns["credentials_ms"][idx]
         # Every sample of a client carries the same one-off figure (or 0 once cached):
@@ -230,12 +236,17 @@ def summarize(df: pd.DataFrame | Prepared) -> pd.DataFrame:
             row[f"{name}_mean"] = float(values.mean()) if len(values) else math.nan
         modelled = prep.get(path, "modelled_network_ms")
         row["modelled_network_ms_p50"] = float(np.median(modelled)) if len(modelled) else math.nan
+        gateway = prep.get(path, "gateway_ms")
+        row["gateway_ms_p50"] = float(np.median(gateway)) if len(gateway) else math.nan
+        beyond = _upstream_overhead(prep, path)
+        row["upstream_overhead_ms_p50"] = float(np.median(beyond)) if len(beyond) else math.nan
+        row["cold_init_ms"] = prep.cold.get(path, {}).get("init_ms", math.nan)
         row["warnings"] = sample_size_warnings(count)
         rows.append(row)
     columns = ["path", "samples", "count", "errors", "retried", "cold_client_ms", "credentials_ms"]
     columns += [f"{m}_{s}" for m in METRICS for s in ("p50", "p90", "p99", "mean", "std")]
     columns += [f"{name}_mean" for name in EXTRA_MEANS]
-    columns += ["modelled_network_ms_p50", "warnings"]
+    columns += ["modelled_network_ms_p50", "gateway_ms_p50", "upstream_overhead_ms_p50", "cold_init_ms", "warnings"]
     return pd.DataFrame(rows, columns=columns).set_index("path")
 
 
@@ -615,7 +626,20 @@ def drift_buckets(prep: Prepared, *, per_bucket: int = 10, most: int = 120, fewe
     return max(fewest, min(most, n // per_bucket))
 
 
-DECOMPOSITION_COMPONENTS: tuple[str, ...] = ("credentials", "network overhead", "server")
+DECOMPOSITION_COMPONENTS: tuple[str, ...] = ("credentials", "cold start", "gateway hop", "network overhead", "server")
+"""A direct path has credentials, network overhead and server; a gateway path also its hop
+(client -> gateway and back, the gateway's own work) and, on its first call, the Lambda's
+cold start; its network overhead is then the gateway -> Bedrock part (upstream - server)."""
+
+
+def _upstream_overhead(prep: Prepared, path: str) -> np.ndarray:
+    """Per measured sample: what the gateway waited for Bedrock beyond Bedrock's own time."""
+    aligned = prep.aligned.get(path, {})
+    up, server = aligned.get("upstream_ms"), aligned.get("server_ms")
+    if up is None or server is None or not len(up):
+        return _EMPTY
+    diff = up - server
+    return diff[np.isfinite(diff)]
 
 
 def decomposition(df: pd.DataFrame | Prepared) -> pd.DataFrame:
@@ -632,8 +656,11 @@ def decomposition(df: pd.DataFrame | Prepared) -> pd.DataFrame:
     prep = prepare(df)
     rows: list[dict[str, object]] = []
 
-    def add(path: str, call: str, parts: Sequence[float]) -> None:
-        for order, (component, value) in enumerate(zip(DECOMPOSITION_COMPONENTS, parts, strict=True)):
+    def add(path: str, call: str, parts: dict[str, float]) -> None:
+        for order, component in enumerate(DECOMPOSITION_COMPONENTS):
+            if component not in parts:
+                continue
+            value = parts[component]
             ms = 0.0 if math.isnan(value) else float(value)
             rows.append({"path": path, "call": call, "component": component, "ms": ms, "order": order})
 
@@ -642,16 +669,31 @@ def decomposition(df: pd.DataFrame | Prepared) -> pd.DataFrame:
 
     for path in prep.paths:
         over, server = prep.get(path, "overhead_ms"), prep.get(path, "server_ms")
+        hop = prep.get(path, "gateway_ms")
         if len(over) or len(server):
             amortised = prep.credentials_once[path] / max(1, prep.calls[path])
-            add(path, "typical call", (amortised, median(over), median(server)))
+            if len(hop):  # a gateway path: its hop apart from the gateway -> Bedrock overhead
+                add(path, "typical call", {"credentials": amortised, "gateway hop": median(hop),
+                                           "network overhead": median(_upstream_overhead(prep, path)),
+                                           "server": median(server)})
+            else:
+                add(path, "typical call", {"credentials": amortised, "network overhead": median(over),
+                                           "server": median(server)})
         first = prep.cold.get(path)
         if first:
-            add(path, "first call", (prep.credentials_once[path], first["overhead_ms"], first["server_ms"]))
+            if math.isfinite(first.get("gateway_ms", math.nan)):
+                add(path, "first call", {
+                    "credentials": prep.credentials_once[path], "cold start": first.get("init_ms", math.nan),
+                    "gateway hop": first["gateway_ms"],
+                    "network overhead": first.get("upstream_ms", math.nan) - first["server_ms"],
+                    "server": first["server_ms"]})
+            else:
+                add(path, "first call", {"credentials": prep.credentials_once[path],
+                                         "network overhead": first["overhead_ms"], "server": first["server_ms"]})
     return pd.DataFrame(rows, columns=["path", "call", "component", "ms", "order"])
 
 
-ANALYSIS_FORMAT = 4
+ANALYSIS_FORMAT = 5
 """Bump when :func:`analyse` (its figures, defaults or the frames it returns) or
 :meth:`Analysis.to_dict` changes: analyses kept by the store under another format are
 computed again (``compare.ANALYSIS_VERSION`` includes it)."""

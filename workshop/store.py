@@ -218,6 +218,9 @@ samples = sa.Table(
     sa.Column("response_bytes", sa.Integer()),
     sa.Column("modelled_network_ms", sa.Float()),
     sa.Column("participant", sa.String(200)),
+    sa.Column("gateway_ms", sa.Float()),
+    sa.Column("upstream_ms", sa.Float()),
+    sa.Column("init_ms", sa.Float()),
     sa.Index("ix_samples_run_seq", "run_id", "seq", unique=True),
 )
 
@@ -446,6 +449,18 @@ def m007_run_path_stats(conn: Connection) -> None:
         sa.Column("computed_at", UTCDateTime(), nullable=False),
     )
     md.tables["run_path_stats"].create(conn)
+
+
+@migration
+def m008_gateway_hop(conn: Connection) -> None:
+    # The gateway paths (issue 12): the hop a gateway adds, split from what it waited for
+    # Bedrock, and a Lambda's cold start apart. NULL on the direct paths and on older rows.
+    for ddl in (
+        "ALTER TABLE samples ADD COLUMN gateway_ms FLOAT",
+        "ALTER TABLE samples ADD COLUMN upstream_ms FLOAT",
+        "ALTER TABLE samples ADD COLUMN init_ms FLOAT",
+    ):
+        conn.exec_driver_sql(ddl)
 
 
 # --------------------------------------------------------------------------------------
@@ -1202,6 +1217,9 @@ def _sample_row(
         "request_bytes": result.request_bytes,
         "response_bytes": result.response_bytes,
         "modelled_network_ms": _finite(result.modelled_network_ms),
+        "gateway_ms": _finite(result.gateway_ms),
+        "upstream_ms": _finite(result.upstream_ms),
+        "init_ms": _finite(result.init_ms),
     }
 
 

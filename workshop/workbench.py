@@ -225,7 +225,9 @@ def start_configured_sandbox(config: WorkshopConfig, *, no_delay: bool | None = 
                                     latency_profile=options["latency_profile"])
     from workshop.commands.sandbox import load_latency_profile
     from workshop.sandbox import start_sandbox
+    from workshop.sandbox.gateway import ApiSettings
 
     profile = load_latency_profile(options["latency_profile"]) if options["latency_profile"] else None
+    gateway = ApiSettings.from_mapping(config.sandbox_settings) if config.sandbox_settings else None
     return start_sandbox(host="127.0.0.1", port=options["port"], no_delay=delay_off, seed=options["seed"],
-                         faults=faults, profile=profile)
+                         faults=faults, profile=profile, gateway=gateway)

@@ -39,7 +39,7 @@ def test_compare_prints_the_summary_verdicts_and_writes_the_samples(tmp_path: Pa
     assert "cross-account" in out.stdout and "overhead" in out.stdout
     assert "modelled, not measured on AWS" in out.stdout
     rows = list(csv.DictReader(io.StringIO(out_file.read_text())))
-    assert len(rows) == 3 * (4 + 1)
+    assert len(rows) == 5 * (4 + 1)  # the built-in sandbox has five paths: three direct, two gateways
 
 
 def test_an_unknown_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -86,11 +86,18 @@ def test_compare_json_has_the_headline_equivalence_share_of_call_and_cost(tmp_pa
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["headline"] and report["one_time"]
-    assert len(report["pairs"]) == 3
+    assert len(report["pairs"]) == 10  # five paths, every pair
     assert all({"equivalent", "share_of_call", "significant"} <= p.keys() for p in report["pairs"])
-    assert report["cost"]["calls_per_month"] == 5000 and set(report["cost"]["paths"]) == {"nat", "vpce",
-                                                                                           "cross-account"}
-    assert report["cost"]["paths"]["nat"]["network_monthly"] > report["cost"]["paths"]["vpce"]["network_monthly"]
+    assert report["cost"]["calls_per_month"] == 5000 and set(report["cost"]["paths"]) == {
+        "nat", "vpce", "cross-account", "api-gateway", "llm-gateway"}
+    paths = report["cost"]["paths"]
+    assert paths["nat"]["network_monthly"] > paths["vpce"]["network_monthly"]
+    # The proxy: API Gateway and Lambda requests priced, and a Lambda billed while it waits for Bedrock.
+    items = {line["item"] for line in paths["api-gateway"]["lines"]}
+    assert {"API Gateway REST requests", "Lambda requests"} <= items
+    duration = next(line for line in paths["api-gateway"]["lines"] if line["item"].startswith("Lambda duration"))
+    assert duration["quantity"] > 0
+    assert any("LLM gateway host" in line["item"] for line in paths["llm-gateway"]["lines"])
     assert report["settings"]["max_tokens"] == 16  # short answers by default
 
 

@@ -175,17 +175,20 @@ def test_zonal_vpce_url_is_accepted() -> None:
     assert check_vpce_url(zonal) is None
 
 
-def test_sandbox_true_without_paths_gives_the_three_sandbox_paths() -> None:
+def test_sandbox_true_without_paths_gives_the_five_sandbox_paths() -> None:
     config = parse_config("[workshop]\nSandbox = true\n\n[sandbox]\nNoDelay = true\nSeed = 7\n")
     assert config.sandbox
-    assert list(config.paths) == ["nat", "vpce", "cross-account"]
+    assert list(config.paths) == ["nat", "vpce", "cross-account", "api-gateway", "llm-gateway"]
     assert sandbox_options(config) == {"no_delay": True, "seed": 7, "port": 0, "latency_profile": None}
 
 
-def test_default_config_is_the_sandbox_with_all_three_paths() -> None:
+def test_default_config_is_the_sandbox_with_all_five_paths() -> None:
     config = default_config()
     assert config.sandbox and config.problems == ()
-    assert list(config.paths) == ["nat", "vpce", "cross-account"]
+    assert list(config.paths) == ["nat", "vpce", "cross-account", "api-gateway", "llm-gateway"]
+    assert config.paths["api-gateway"].kind == "api-gateway"
+    assert config.paths["api-gateway"].gateway.auth == "api-key"
+    assert config.paths["llm-gateway"].kind == "llm-gateway"
     cross = config.paths["cross-account"].credentials
     assert cross.kind == "assume-role"
     assert cross.role_arn == "arn:aws:iam::444455556666:role/BedrockCrossAccountRole"
@@ -335,7 +338,7 @@ def test_save_config_writes_atomically_with_private_mode(tmp_path: Path) -> None
     assert target.stat().st_mode & 0o777 == 0o600
     loaded = load_config(target)
     assert isinstance(loaded, WorkshopConfig) and loaded.sandbox
-    assert list(loaded.paths) == ["nat", "vpce", "cross-account"]
+    assert list(loaded.paths) == ["nat", "vpce", "cross-account", "api-gateway", "llm-gateway"]
     assert loaded.paths["cross-account"].credentials.external_id == "workshop-external-id"
 
 

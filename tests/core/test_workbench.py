@@ -21,13 +21,13 @@ def bench() -> Iterator[Workbench]:
         yield wb
 
 
-def test_no_config_opens_the_sandbox_with_three_loopback_paths(bench: Workbench) -> None:
+def test_no_config_opens_the_sandbox_with_five_loopback_paths(bench: Workbench) -> None:
     assert bench.is_sandbox
-    assert list(bench.config.paths) == ["nat", "vpce", "cross-account"]
+    assert list(bench.config.paths) == ["nat", "vpce", "cross-account", "api-gateway", "llm-gateway"]
     for path in bench.config.paths.values():
         assert path.endpoint_url.startswith("http://127.0.0.1:")
         assert path.credentials.sts_endpoint == bench.sandbox.sts_endpoint
-    assert len({p.endpoint_url for p in bench.config.paths.values()}) == 3
+    assert len({p.endpoint_url for p in bench.config.paths.values()}) == 5
 
 
 def test_client_is_created_once_and_reused(bench: Workbench) -> None:

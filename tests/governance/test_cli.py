@@ -164,7 +164,7 @@ def test_diagnose_json_on_the_sandbox_proves_every_path() -> None:
     proc = run("diagnose", "--json")
     assert proc.returncode == 0, proc.stderr
     diagnoses = {d["path"]: d for d in json.loads(proc.stdout)}
-    assert set(diagnoses) == {"nat", "vpce", "cross-account"}
+    assert set(diagnoses) == {"nat", "vpce", "cross-account", "api-gateway", "llm-gateway"}
     assert all(d["ok"] for d in diagnoses.values())
     assert diagnoses["cross-account"]["identity"]["account"] == "444455556666"
     assert diagnoses["nat"]["identity"]["account"] == "111122223333"

@@ -214,7 +214,7 @@ def test_tls_handshake_failure_against_a_plain_listener_is_a_failed_check(sandbo
 def test_every_sandbox_path_passes_with_loopback_labelled_the_sandbox(sandbox_workbench: Any,
                                                                       loopback_only: None) -> None:
     diagnoses = d.diagnose(sandbox_workbench)
-    assert [x.path for x in diagnoses] == ["nat", "vpce", "cross-account"]
+    assert [x.path for x in diagnoses] == ["nat", "vpce", "cross-account", "api-gateway", "llm-gateway"]
     for diagnosis in diagnoses:
         assert diagnosis.ok, diagnosis.failures
         assert [c.name for c in diagnosis.checks] == list(d.CHECK_NAMES)

@@ -64,7 +64,9 @@ def test_an_older_store_gets_the_participant_columns_and_its_error_codes(store_u
         ), {"s": '{"region": "ap-south-1"}', "f": False})
     old.close()
     with Store.open(store_url) as upgraded:
-        assert upgraded.applied_migrations()[-2:] == ["m006_participants", "m007_run_path_stats"]
+        assert "m006_participants" in upgraded.applied_migrations()
+        assert upgraded.applied_migrations().index("m007_run_path_stats") == \
+            upgraded.applied_migrations().index("m006_participants") + 1
         assert upgraded.invocation_log()[0]["error_code"] == "AccessDeniedException"
         assert upgraded.get_run("old").region == "ap-south-1"
 

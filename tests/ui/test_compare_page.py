@@ -62,12 +62,12 @@ def headline(at: AppTest) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("#### "))[5:]
 
 
-def test_defaults_all_three_paths_the_model_chosen_on_step_3_and_an_adaptive_short_run() -> None:
+def test_defaults_all_five_paths_the_model_chosen_on_step_3_and_an_adaptive_short_run() -> None:
     from workshop.compare import DEFAULT_CONCURRENCY
 
     at = open_compare(model_id="amazon.nova-micro-v1:0")
     assert at.title[0].value.endswith("5. Compare paths")
-    assert at.multiselect(key="w:compare.paths").value == ["nat", "vpce", "cross-account"]
+    assert at.multiselect(key="w:compare.paths").value == ["nat", "vpce", "cross-account", "api-gateway", "llm-gateway"]
     assert at.selectbox(key="w:compare.model").value == "amazon.nova-micro-v1:0"
     body = json.loads(at.text_area(key="w:compare.body").value)
     assert "messages" in body  # the Nova template, since step 3 left no body for that family
@@ -95,7 +95,7 @@ def test_small_run_shows_the_answer_cost_summary_and_four_charts() -> None:
     at.number_input(key="w:compare.concurrency").set_value(2).run()
     job = start_and_wait(at)
     snap = job.snapshot()
-    assert snap.status == "complete" and snap.done == 24
+    assert snap.status == "complete" and snap.done == 40  # five paths x 8
     assert at.session_state["compared"] is True
     subheaders = [s.value for s in at.subheader]
     assert any(s.startswith(f"Results — run {job.run_id[:8]}") for s in subheaders)
@@ -103,19 +103,19 @@ def test_small_run_shows_the_answer_cost_summary_and_four_charts() -> None:
     text = headline(at)
     assert "overhead" in text or "No clear answer" in text, text
     cost = next(d.value for d in at.dataframe if "network / month" in d.value.columns)
-    assert cost["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
+    assert cost["path"].tolist() == ["NAT", "PrivateLink", "Cross-account", "API Gateway", "LLM gateway"]
     assert all(v.startswith("$") for v in cost["network / month"])
     summary = summary_frame(at)
-    assert summary["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
-    assert summary["measured"].tolist() == [8, 8, 8]
+    assert summary["path"].tolist() == ["NAT", "PrivateLink", "Cross-account", "API Gateway", "LLM gateway"]
+    assert summary["measured"].tolist() == [8, 8, 8, 8, 8]
     assert "modelled network p50" in summary.columns  # planned beside measured on the sandbox
     assert len(summary.columns) <= 8  # fits a 1280x720 projector; the rest is one toggle away
     captions = " ".join(c.value for c in at.caption)
     assert "p90 from 8 samples is rough" in captions
     assert "modelled, not measured on AWS" in captions
-    assert "intervals hold for all 3 pairs together" in captions
+    assert "intervals hold for all 10 pairs together" in captions
     lines = [line for m in at.markdown for line in m.value.splitlines() if line.startswith("- ")]
-    assert len(lines) == 6  # 3 pairs x (overhead, client latency), in "Every interval"
+    assert len(lines) == 20  # 10 pairs x (overhead, client latency), in "Every interval"
     assert all("95% CI" in line or "too few samples" in line for line in lines)
     charts = at.get("vega_lite_chart")
     assert len(charts) == 4

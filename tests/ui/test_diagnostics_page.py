@@ -35,10 +35,10 @@ def policy_json(at: AppTest) -> dict:
     return json.loads(at.code[-1].value)
 
 
-def test_page_renders_with_the_frame_and_all_three_paths_preselected() -> None:
+def test_page_renders_with_the_frame_and_all_five_paths_preselected() -> None:
     at = open_diagnostics()
     assert at.title[0].value.endswith("6. Diagnostics")
-    assert at.multiselect(key="w:diag.paths").value == ["nat", "vpce", "cross-account"]
+    assert at.multiselect(key="w:diag.paths").value == ["nat", "vpce", "cross-account", "api-gateway", "llm-gateway"]
 
 
 def run_checks(at: AppTest) -> dict:
@@ -53,10 +53,11 @@ def run_checks(at: AppTest) -> dict:
 def test_diagnostics_show_every_paths_checks_and_cross_account_runs_as_account_b() -> None:
     at = open_diagnostics()
     results = run_checks(at)
-    assert list(results) == ["nat", "vpce", "cross-account"]
-    assert [t.label for t in at.tabs] == ["pass · nat", "pass · vpce", "pass · cross-account"]
+    assert list(results) == ["nat", "vpce", "cross-account", "api-gateway", "llm-gateway"]
+    assert [t.label for t in at.tabs] == ["pass · nat", "pass · vpce", "pass · cross-account", "pass · api-gateway",
+                                          "pass · llm-gateway"]
     tables = [df.value for df in at.dataframe if "check" in df.value.columns]
-    assert len(tables) == 3
+    assert len(tables) == 5
     for table in tables:
         assert table["check"].tolist() == ["DNS resolution", "TCP connect", "TLS handshake", "Caller identity",
                                            "Model access"]
@@ -67,7 +68,8 @@ def test_diagnostics_show_every_paths_checks_and_cross_account_runs_as_account_b
     addresses = [df.value for df in at.dataframe if "address" in df.value.columns]
     assert addresses and all(set(a["kind"]) == {"sandbox"} for a in addresses)
     accounts = [m.value for m in at.metric if m.label == "Account"]
-    assert accounts == ["111122223333", "111122223333", "444455556666"]
+    # api-gateway authenticates with an API key: no identity of its own (the proxy Lambda's role calls Bedrock).
+    assert accounts == ["111122223333", "111122223333", "444455556666", "111122223333"]
     arns = [m.value for m in at.markdown if m.value.startswith("**Caller ARN**")]
     assert "`arn:aws:sts::444455556666:assumed-role/BedrockCrossAccountRole/" in arns[2]
     assert "modelled, not measured on AWS" in " ".join(c.value for c in at.caption)

@@ -58,7 +58,8 @@ def test_sandbox_is_preselected_when_nothing_is_configured() -> None:
     at = setup_page()
     assert "built-in sandbox is selected" in texts(at)
     assert at.radio(key="w:setup_path").options == ["Public endpoint via NAT", "VPC endpoint (PrivateLink)",
-                                                     "Cross-account (AssumeRole)"]
+                                                     "Cross-account (AssumeRole)", "Private API Gateway + Lambda proxy",
+                                                     "LLM gateway (forwarding)"]
     assert at.text_input(key="w:setup:region").disabled  # the sandbox binds its own region
 
 

@@ -126,7 +126,17 @@ def _settings(args: argparse.Namespace, config: Any) -> Any:
     from workshop.commands.invoke import build_body
     from workshop.compare import RunSettings, path_facts
 
-    paths = parse_paths(args.paths) if args.paths is not None else tuple(config.paths)
+    if args.paths is not None:
+        paths = parse_paths(args.paths)
+    else:
+        from workshop.gateway import carries
+
+        # Every path of the config that can carry the API (the proxy answers whole: no streams).
+        paths = tuple(n for n, p in config.paths.items() if carries(p, args.api))
+        left = [n for n in config.paths if n not in paths]
+        if left:
+            print(f"note: {', '.join(left)} left out: {args.api} cannot go through it (name it in --paths to "
+                  "see why)", file=sys.stderr)
     if args.paths is not None and not args.paths.strip():
         raise InputError("--paths is empty", field="--paths", fix="e.g. --paths nat,vpce,cross-account")
     for name in paths:

@@ -89,6 +89,11 @@ def timing_lines(result: InvocationResult, *, sandbox: bool) -> list[str]:
         ("ttft", _ms(result.ttft_ms)),
         ("server", _ms(result.server_ms)),
         ("overhead", _ms(result.overhead_ms) + "  (network + TLS + auth + SDK)"),
+        *([("gateway hop", _ms(result.gateway_ms) + "  (client -> gateway and back, the gateway's own work)"),
+           ("upstream", _ms(result.upstream_ms) + "  (the gateway's wait for Bedrock)")]
+          if result.gateway_ms is not None else []),
+        *([("cold start", _ms(result.init_ms) + "  (the Lambda's init, this environment's first call)")]
+          if result.init_ms is not None else []),
         ("total", _ms(result.client_ms)),
         ("tokens", tokens),
         ("retries", str(result.retries)),
@@ -109,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"unknown API {args.api!r}", field="--api", fix="use one of: " + ", ".join(APIS))
     config = load_or_default(args.config, args.key_file)
     path_name = args.path or config.default_path
-    config.path(path_name)  # unknown or misconfigured path: one line, before anything starts
+    from workshop.gateway import check_api
+
+    check_api(config.path(path_name), args.api)  # unknown/misconfigured path, or a stream through the proxy
     model_id = args.model or config.default_model
     if not model_id:
         raise InputError("no model given", field="--model",
@@ -129,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
 
         result = wb.invoke(path_name, model_id, body, args.api, on_text=on_text)
         sandbox = wb.is_sandbox
+        from workshop.gateway import quota_status
+
+        quota = quota_status(wb.client(path_name), result)  # a usage plan's 429: which limit, how much left
     if args.json:
         data = result.to_dict()
         data["sandbox"] = sandbox
@@ -143,5 +153,7 @@ def run(args: argparse.Namespace) -> int:
         say(f"{result.error_code}: {result.error_message}", "error")
         if result.error_hint:
             say(result.error_hint, "hint")
+        if quota is not None:
+            say(quota.sentence(), "quota")
         return 1
     return 0

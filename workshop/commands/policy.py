@@ -28,7 +28,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``policy`` with one sub-command per kind of document."""
     parser = subparsers.add_parser(
         "policy",
-        help="print IAM policies: invoke, VPC endpoint, deny-outside-VPCe, cross-account trust, logging",
+        help="print IAM policies: invoke, VPC endpoint, deny-outside-VPCe, cross-account trust, logging, "
+        "private API, proxy Lambda",
         description="Generate the IAM JSON documents the workshop's setups need. Prints one JSON "
         "document on stdout; notes on where to attach it go to stderr.",
     )
@@ -83,6 +84,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="ExternalId the caller must pass (config: the cross-account path's ExternalId)")
     common(p)
     p.set_defaults(handler=_trust)
+
+    p = kinds.add_parser("apigw-private", help="private API resource policy: only through these execute-api endpoints",
+                         description="Resource policy for a private REST API (seed 001): deny execute-api:Invoke "
+                         "unless aws:SourceVpce is one of the given execute-api interface endpoints, allow it "
+                         "otherwise. A private API without it answers through any account's execute-api endpoint.")
+    p.add_argument("--vpce-id", metavar="ID", action="append", default=[],
+                   help="execute-api VPC endpoint id vpce-...; repeat for several")
+    p.add_argument("--api-id", metavar="ID", help="the API's id (10 characters); without it the resource is "
+                   "execute-api:/* (the API the policy is attached to)")
+    p.add_argument("--region", metavar="R", help="the API's region (with --api-id; default *)")
+    p.add_argument("--account", metavar="A", help="the API's account (with --api-id; default *)")
+    common(p)
+    p.set_defaults(handler=_apigw_private)
+
+    p = kinds.add_parser("gateway-lambda", help="the proxy Lambda's least-privilege role policy",
+                         description="Permissions of the Lambda behind the api-gateway path "
+                         "(infra/gateway/handler.py): InvokeModel on exactly these models, its invocation "
+                         "log to CloudWatch Logs and S3, its own function log. Attach AWS's managed "
+                         "AWSLambdaVPCAccessExecutionRole beside it for the VPC attachment.")
+    p.add_argument("--account", metavar="A", help="the Lambda's account")
+    p.add_argument("--region", metavar="R", help="the Lambda's region (config: [workshop] Region)")
+    p.add_argument("--model", metavar="M", action="append", default=[],
+                   help="model the proxy may call; repeat for several (config: [models])")
+    p.add_argument("--log-group", metavar="G", help="CloudWatch Logs group of the invocation log (LOG_GROUP)")
+    p.add_argument("--bucket", metavar="B", help="S3 bucket of the invocation log (LOG_BUCKET)")
+    p.add_argument("--prefix", metavar="P", default=None, help="key prefix inside the bucket (LOG_PREFIX)")
+    common(p)
+    p.set_defaults(handler=_gateway_lambda)
 
     p = kinds.add_parser("logging", help="model-invocation logging: role trust, role permissions, bucket policy",
                          description="The service role Bedrock uses to write CloudWatch Logs (trust + "
@@ -220,3 +249,34 @@ def _logging(args: argparse.Namespace) -> int:
     _note("role_trust_policy + role_permissions_policy: the service role named in Bedrock's logging "
           "settings (CloudWatch Logs); bucket_policy: the S3 destination bucket")
     return _print(documents, args)
+
+
+def _apigw_private(args: argparse.Namespace) -> int:
+    config = _config(args)
+    ids = list(args.vpce_id)
+    api_id = args.api_id
+    if config is not None and api_id is None:
+        found = [p.gateway.api_id for p in config.paths.values() if p.kind == "api-gateway" and p.gateway.api_id]
+        api_id = found[0] if found else None
+    _require(ids, "--vpce-id", "pass --vpce-id vpce-... (the execute-api interface endpoint in your VPC)")
+    if (args.region or args.account) and not api_id:
+        raise InputError("--region and --account need --api-id", field="api-id",
+                         fix="pass --api-id (the 10-character id in the stage URL), or drop --region/--account")
+    document = policies.apigw_private_policy(ids, api_id, region=args.region, account=args.account)
+    _note("attach as the API's resource policy (aws apigateway update-rest-api ... policy), then deploy the "
+          "stage again: a resource policy takes effect only on the next deployment")
+    return _print(document, args)
+
+
+def _gateway_lambda(args: argparse.Namespace) -> int:
+    config = _config(args)
+    region = args.region or (config.region if config is not None else None)
+    models = list(args.model) or (list(config.models.values()) if config is not None else [])
+    account = _require(args.account, "--account", "pass --account A (the Lambda's account)")
+    _require(region, "--region", "pass --region R (or --config C)")
+    _require(models, "--model", "pass --model M at least once (the models the proxy may call)")
+    document = policies.gateway_lambda_policy(region, models, account_id=account, log_group=args.log_group,
+                                              bucket=args.bucket, prefix=args.prefix)
+    _note("the Lambda's execution role: this policy plus the managed AWSLambdaVPCAccessExecutionRole (network "
+          "interfaces in the private subnets); set ALLOWED_MODELS to the same models")
+    return _print(document, args)

@@ -24,16 +24,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``sandbox`` command."""
     p = subparsers.add_parser(
         "sandbox",
-        help="run the local Bedrock sandbox (nat, vpce, cross-account and STS endpoints)",
+        help="run the local Bedrock sandbox (nat, vpce, cross-account, STS and the gateway endpoints)",
         description="Run the wire-compatible Bedrock emulator in the foreground. Port N binds "
-        "nat=N, vpce=N+1, cross-account=N+2, sts=N+3. Binds loopback unless --host says otherwise.",
+        "nat=N, vpce=N+1, cross-account=N+2, sts=N+3, and the gateways api-gateway=N+4, "
+        "apigw-foreign-vpce=N+5, llm-gateway=N+6, apigateway=N+7. Binds loopback unless --host says otherwise.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"first port (default {DEFAULT_PORT}; 0 = any free)")
     p.add_argument("--no-delay", action="store_true", help="turn every simulated delay off")
     p.add_argument("--seed", type=int, default=0, help="seed of the latency and fault random streams")
-    p.add_argument("--faults", metavar="JSON", help='injected faults as a JSON object of [sandbox] keys, '
-                   'e.g. \'{"ThrottleRate": 0.1}\'')
+    p.add_argument("--faults", metavar="JSON", help='injected faults and gateway settings as a JSON object of '
+                   '[sandbox] keys, e.g. \'{"ThrottleRate": 0.1}\' or \'{"ApiQuotaLimit": 100}\'')
     p.add_argument("--latency-profile", metavar="FILE",
                    help="a latency profile JSON file in latency.json's shape (default: the built-in one)")
     p.add_argument("--json", action="store_true",
@@ -51,8 +52,11 @@ def describe(server: Any) -> list[str]:
         PARTICIPANT_ACCESS_KEY,
         PARTICIPANT_SECRET_KEY,
     )
+    from workshop.sandbox import gateway_facts as gw
 
     rows = [(name, url) for name, url in server.endpoints.items()]
+    gateways = getattr(server, "gateway_endpoints", None) or {}
+    rows += [(name, url) for name, url in gateways.items()]
     rows += [
         ("sts", server.sts_endpoint),
         ("region", server.region),
@@ -62,6 +66,16 @@ def describe(server: Any) -> list[str]:
         ("cross-account-role", CROSS_ACCOUNT_ROLE_ARN),
         ("external-id", CROSS_ACCOUNT_EXTERNAL_ID),
     ]
+    if gateways:
+        # The gateway fixtures: fake by design, like the keys above (workshop/sandbox/gateway_facts.py).
+        rows += [
+            ("x-apigw-api-id", f"{gw.API_ID} (API key)  {gw.IAM_API_ID} (IAM)"),
+            ("x-api-key", gw.API_KEY),
+            ("usage-plan / key id", f"{gw.USAGE_PLAN_ID} / {gw.API_KEY_ID}"),
+            ("allowed-vpce", f"{gw.ALLOWED_VPCE_ID} (api-gateway)"),
+            ("foreign-vpce", f"{gw.FOREIGN_VPCE_ID} (apigw-foreign-vpce: the resource policy denies it)"),
+            ("proxy", f"POST <stage>{gw.RESOURCE} {{\"modelId\", \"api\": invoke|converse, \"body\"}}"),
+        ]
     return [f"{name:<22} {value}" for name, value in rows]
 
 
@@ -69,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
     """Start the sandbox, print its endpoints, serve until interrupted."""
     from workshop.sandbox import start_sandbox
 
-    if not 0 <= args.port <= 65532:
-        raise InputError(f"port {args.port} is out of range", field="--port", fix="use 1024-65532, or 0 for any free port")
+    if not 0 <= args.port <= 65528:
+        raise InputError(f"port {args.port} is out of range", field="--port", fix="use 1024-65528, or 0 for any free port")
     faults = None
     if args.faults:
         from workshop.sandbox import Faults
@@ -83,13 +97,18 @@ def run(args: argparse.Namespace) -> int:
         if not isinstance(mapping, dict):
             raise InputError("--faults must be a JSON object", field="--faults", fix='e.g. {"ThrottleRate": 0.1}')
         faults = Faults.from_mapping(mapping)
+        from workshop.sandbox.gateway import ApiSettings
+
+        gateway = ApiSettings.from_mapping(mapping)
+    else:
+        gateway = None
     profile = load_latency_profile(args.latency_profile) if args.latency_profile else None
     try:
         server = start_sandbox(host=args.host, port=args.port, no_delay=args.no_delay, seed=args.seed,
-                               faults=faults, profile=profile)
+                               faults=faults, profile=profile, gateway=gateway)
     except OSError as exc:
         raise EndpointError(
-            f"cannot listen on {args.host}:{args.port}-{args.port + 3}: {exc.strerror or exc}",
+            f"cannot listen on {args.host}:{args.port}-{args.port + 7}: {exc.strerror or exc}",
             field="--port", fix="pick another --port (or 0 for free ports)",
         ) from exc
     stop = threading.Event()
@@ -102,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"endpoints": server.endpoints, "sts": server.sts_endpoint,
                               "control": server.control_endpoint, "region": server.region,
-                              "pid": os.getpid()}))
+                              "gateways": server.gateway_endpoints, "pid": os.getpid()}))
         else:
             for line in describe(server):
                 print(line)

@@ -100,6 +100,10 @@ class SandboxProcess:
         return dict(self.wait_ready()["endpoints"])
 
     @property
+    def gateway_endpoints(self) -> dict[str, str]:
+        return dict(self.wait_ready().get("gateways") or {})
+
+    @property
     def sts_endpoint(self) -> str:
         return str(self.wait_ready()["sts"])
 
@@ -155,6 +159,10 @@ class RemoteSandbox:
     @property
     def endpoints(self) -> dict[str, str]:
         return dict(self._info["endpoints"])
+
+    @property
+    def gateway_endpoints(self) -> dict[str, str]:
+        return dict(self._info.get("gateways") or {})
 
     @property
     def sts_endpoint(self) -> str:

@@ -303,6 +303,7 @@ class SandboxServer:
         region: str = "us-east-1",
         profile: dict[str, Any] | None = None,
         limits: SandboxLimits = DEFAULT_LIMITS,
+        gateway: Any = None,
     ) -> None:
         self.host = host
         self.region = region
@@ -329,6 +330,16 @@ class SandboxServer:
                                       name=f"sandbox-{name}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        # --- gateway hook (issue 12): the gateway listeners live in workshop/sandbox/gateway.py,
+        # with their own HTTP layer; they take the ports after sts (N+4 .. N+7).
+        from workshop.sandbox.gateway import start_gateways
+
+        try:
+            self.gateways = start_gateways(self, host, port + len(LISTENER_NAMES) if port else 0, gateway)
+        except BaseException:
+            self.stop()
+            raise
+        # --- end of gateway hook
 
     # -- public surface -------------------------------------------------------------------
 
@@ -342,6 +353,13 @@ class SandboxServer:
     def endpoints(self) -> dict[str, str]:
         """Path name -> endpoint URL, for nat, vpce and cross-account."""
         return {name: self._url(name) for name in LISTENER_NAMES if name != "sts"}
+
+    @property
+    def gateway_endpoints(self) -> dict[str, str]:
+        """The gateway listeners (issue 12): API stage URLs through both execute-api endpoints,
+        the LLM gateway, the API Gateway control plane."""
+        gateways = getattr(self, "gateways", None)
+        return gateways.endpoints if gateways is not None else {}
 
     @property
     def sts_endpoint(self) -> str:
@@ -361,7 +379,7 @@ class SandboxServer:
         """Endpoints, STS, control plane and region: what another process needs to use this
         sandbox (the same shape ``python -m workshop sandbox --json`` prints)."""
         return {"endpoints": self.endpoints, "sts": self.sts_endpoint, "control": self.control_endpoint,
-                "region": self.region}
+                "region": self.region, "gateways": self.gateway_endpoints}
 
     @property
     def model_calls(self) -> int:
@@ -377,6 +395,8 @@ class SandboxServer:
         if self._stopped:
             return
         self._stopped = True
+        if getattr(self, "gateways", None) is not None:  # gateway hook (issue 12)
+            self.gateways.stop()
         # Shut the listeners down side by side: each waits for its poll loop to notice.
         stoppers = [threading.Thread(target=listener.shutdown, daemon=True) for listener in self._listeners.values()]
         for stopper in stoppers:
@@ -915,15 +935,18 @@ def start_sandbox(
     region: str = "us-east-1",
     profile: dict[str, Any] | None = None,
     limits: SandboxLimits = DEFAULT_LIMITS,
+    gateway: Any = None,
 ) -> SandboxServer:
     """Start the sandbox in background threads and return it (already accepting connections).
 
-    ``port=0`` picks free ports; ``port=N`` binds nat=N, vpce=N+1, cross-account=N+2, sts=N+3.
+    ``port=0`` picks free ports; ``port=N`` binds nat=N, vpce=N+1, cross-account=N+2, sts=N+3,
+    and the gateways api-gateway=N+4, apigw-foreign-vpce=N+5, llm-gateway=N+6, apigateway=N+7.
     ``no_delay`` turns every simulated delay off (faults still apply); ``profile`` replaces
-    the latency profile (latency.json's shape); ``limits`` the HTTP limits (docs/limits.md).
+    the latency profile (latency.json's shape); ``limits`` the HTTP limits (docs/limits.md);
+    ``gateway`` is the emulated API's usage plan and Lambda (``workshop.sandbox.gateway.ApiSettings``).
     """
     return SandboxServer(host, port, no_delay=no_delay, seed=seed, faults=faults, region=region, profile=profile,
-                         limits=limits)
+                         limits=limits, gateway=gateway)
 
 
 __all__ = ["LISTENER_NAMES", "SandboxServer", "start_sandbox"]

@@ -18,7 +18,8 @@ LEGACY_KEY_FIELD = "SecretKeyFernet"
 """Where the original workshop stored its Fernet key, beside the values it protected."""
 
 SENSITIVE_KEYS: frozenset[str] = frozenset(
-    {"AccessKey", "SecretKey", "AssumeRoleARN", "RoleARN", "VPCEndpointURL", "EndpointURL", "ExternalId"}
+    {"AccessKey", "SecretKey", "AssumeRoleARN", "RoleARN", "VPCEndpointURL", "EndpointURL", "ExternalId",
+     "ApiKey"}
 )
 """Config keys (in any section) whose values are encrypted on disk and masked on screen."""
 

@@ -21,8 +21,8 @@ _URLSAFE = r"A-Za-z0-9_\-"
 # Quoted or unquoted values of headers that carry a signature or a session token, also in
 # dict reprs such as  'Authorization': b'AWS4-HMAC-SHA256 ...'.
 _HEADER_RE = re.compile(
-    r"(?i)\b(authorization|x-amz-security-token)(['\"]?\s*[:=]\s*)(?:(b?)(['\"])(.*?)\4|([^\r\n&'\"]+))"
-)
+    r"(?i)\b(authorization|x-amz-security-token|x-api-key)(['\"]?\s*[:=]\s*)(?:(b?)(['\"])(.*?)\4|([^\r\n&'\"]+))"
+)  # x-api-key: an api-gateway path's API key (issue 12)
 # Values of keys named like secrets: SecretAccessKey=..., "SessionToken": "...", <SessionToken>...
 _SECRET_NAMES = (
     r"(?:aws_)?secret_?access_?key|secret_?key|(?:aws_)?session_?token|security_?token|"

@@ -387,7 +387,8 @@ def _links(ctx: Context) -> None:
                 return
 
 
-BUILTIN_CREDENTIALS: dict[str, str] = {"nat": "instance", "vpce": "instance", "cross-account": "assume-role"}
+BUILTIN_CREDENTIALS: dict[str, str] = {"nat": "instance", "vpce": "instance", "cross-account": "assume-role",
+                                       "api-gateway": "instance", "llm-gateway": "instance"}
 """Credential mode of each path of the built-in sandbox (``config.default_config()``; a test
 keeps the two in step). The sidebar reads it from here because building the default config
 imports the sandbox server and botocore, ~0.2 s of the first page's script run."""

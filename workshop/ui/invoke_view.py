@@ -37,7 +37,8 @@ SANDBOX_ANSWER_NOTE = ("The sandbox runs no model: a question the workshop asks 
 
 # Streamlit's own named colours, so the caption's coloured words match the bar exactly.
 PART_COLOURS = {"network + SDK overhead": ("orange", "#ff8700"), "server (model) time": ("blue", "#1c83e1"),
-                "client total": ("gray", "#808495")}
+                "client total": ("gray", "#808495"), "gateway hop": ("red", "#ff2b2b"),
+                "gateway → Bedrock": ("orange", "#ff8700"), "cold start": ("violet", "#803df5")}
 MARK_COLOURS = {"first byte": ("violet", "#803df5"), "first token": ("green", "#21c354")}
 
 
@@ -78,8 +79,10 @@ def start_invoke(ctx: Any) -> None:
     state.put(OBTAINED_CREDENTIALS, not _has_client(invoker, path))
 
     def work(job: Job) -> Any:
-        # Waiting thread: no st.* here; streamed text goes to the job under its lock.
-        return invoker.invoke(path, model_id, body, api, on_text=job.append_text, participant=participant)
+        # Waiting thread: no st.* here; streamed text goes to the job under its lock. A usage
+        # plan's 429 (api-gateway) comes back with its figures, read once in the measuring process.
+        return invoker.invoke(path, model_id, body, api, on_text=job.append_text, participant=participant,
+                              on_quota=lambda quota: setattr(job, "quota", quota))
 
     state.put(state.LAST_RESULT, None)
     state.put(state.INVOKE_JOB, Job(work, name=f"invoke-{path}").start())
@@ -103,8 +106,17 @@ def timing_parts(result: Any) -> list[tuple[str, float]]:
     """
     total = float(result.client_ms)
     if result.server_ms is not None and 0 <= result.server_ms <= total:
-        return [("network + SDK overhead", total - float(result.server_ms)),
-                ("server (model) time", float(result.server_ms))]
+        server = float(result.server_ms)
+        upstream = getattr(result, "upstream_ms", None)
+        hop = getattr(result, "gateway_ms", None)
+        if hop is not None and upstream is not None and upstream >= server:
+            # Through a gateway: its hop, its wait beyond Bedrock's time, a cold start apart.
+            init = float(getattr(result, "init_ms", None) or 0.0)
+            parts = [("gateway hop", float(hop)), ("gateway → Bedrock", float(upstream) - server)]
+            if init:
+                parts.append(("cold start", init))
+            return [*parts, ("server (model) time", server)]
+        return [("network + SDK overhead", total - server), ("server (model) time", server)]
     return [("client total", total)]
 
 
@@ -190,6 +202,17 @@ def show_timings(result: Any, *, obtained_credentials: bool, sandbox: bool) -> N
           "Streaming APIs only: when the first text arrived. A non-streaming answer arrives whole."),
          ("Credentials", *credentials)],
     ]
+    if getattr(result, "gateway_ms", None) is not None:
+        upstream, server = result.upstream_ms, result.server_ms
+        rows.append([
+            ("Gateway hop", fmt_ms(result.gateway_ms),
+             "Client -> gateway and back, and the gateway's own work (API Gateway, the Lambda invoke, the proxy's "
+             "logging): Total minus what the gateway waited for Bedrock, minus a cold start."),
+            ("Gateway → Bedrock", fmt_ms(upstream - server) if upstream is not None and server is not None else "—",
+             "What the gateway waited for Bedrock beyond Bedrock's own time: its network to Bedrock."),
+            ("Cold start", fmt_ms(result.init_ms) if result.init_ms is not None else "warm",
+             "The Lambda's init on the first call of an execution environment (apart: later calls reuse it)."),
+        ])
     for row in rows:
         for col, (label, value, tip) in zip(st.columns(len(row)), row, strict=True):
             col.metric(label, value, help=tip)
@@ -209,7 +232,29 @@ def _answer_heading(sandbox: bool, streaming: bool = False) -> None:
     st.markdown(heading, help=SANDBOX_ANSWER_NOTE if sandbox else None)
 
 
-def show_result(result: Any, *, sandbox: bool, obtained_credentials: bool = False) -> None:
+def show_quota(quota: Any) -> None:
+    """A usage plan's 429: which limit, the remaining quota and when it resets."""
+    title = "Usage-plan quota used up" if quota.limit == "quota" else "Usage-plan throttle"
+    with st.container(border=True, key="quota_figures"):
+        st.markdown(f"**{title}** — API Gateway answered 429 "
+                    f"*{'Limit Exceeded' if quota.limit == 'quota' else 'Too Many Requests'}*")
+        cols = st.columns(3)
+        if quota.quota_limit is not None:
+            cols[0].metric("Remaining quota", "—" if quota.remaining is None else f"{quota.remaining:,}",
+                           help=f"Of {quota.quota_limit:,} per {str(quota.period).lower()} for this API key.")
+        if quota.resets_at is not None:
+            cols[1].metric("Quota resets", f"{quota.resets_at:%Y-%m-%d %H:%M} UTC",
+                           help="The start of the usage plan's next quota period.")
+        if quota.rate_limit is not None:
+            cols[2].metric("Throttle", f"{quota.rate_limit:g}/s, burst {quota.burst_limit}",
+                           help="The usage plan's token bucket: steady rate and burst.")
+        st.caption("The quota does not clear by retrying: wait for the reset, or ask the platform team for more."
+                   if quota.limit == "quota" else "The throttle clears within a second: slow down and try again.")
+        if quota.note:
+            st.caption(quota.note)
+
+
+def show_result(result: Any, *, sandbox: bool, obtained_credentials: bool = False, quota: Any = None) -> None:
     """Answer, timing breakdown, tokens, retries, request id, error hint and raw response."""
     import json
 
@@ -222,6 +267,8 @@ def show_result(result: Any, *, sandbox: bool, obtained_credentials: bool = Fals
         alerts.error(f"{result.error_code}: {result.error_message}", icon=":material/error:")
         if result.error_hint:
             st.info(f"**How to fix:** {result.error_hint}", icon=":material/build:")
+        if quota is not None:
+            show_quota(quota)
     st.markdown("**Timing breakdown**")
     show_timings(result, obtained_credentials=obtained_credentials, sandbox=sandbox)
     details = st.columns(5)
@@ -262,7 +309,8 @@ def draw_invoke(job: Any, *, sandbox: bool) -> None:
         st.markdown(snap.text)
         return
     if snap.result is not None:
-        show_result(snap.result, sandbox=sandbox, obtained_credentials=bool(state.get(OBTAINED_CREDENTIALS)))
+        show_result(snap.result, sandbox=sandbox, obtained_credentials=bool(state.get(OBTAINED_CREDENTIALS)),
+                    quota=getattr(job, "quota", None))
 
 
 def invoke_page(ctx: Any) -> None:
@@ -282,12 +330,28 @@ def invoke_page(ctx: Any) -> None:
     with right:
         st.markdown(f"Model  \n`{model_id or 'not chosen'}`")
 
+    carried = True
+    path = ctx.config.paths.get(state.get(state.PATH))
+    if path is not None and path.is_gateway:
+        from workshop.gateway import carries
+
+        carried = carries(path, state.get(state.API))
+        if path.kind == "api-gateway":
+            st.caption("Through a private API Gateway and a Lambda proxy: the proxy's JSON contract carries invoke "
+                       "and converse (a Lambda proxy integration answers whole). The timings split the gateway's "
+                       "hop from its wait for Bedrock, and a Lambda cold start apart.")
+        else:
+            st.caption("Through an LLM gateway: signed for bedrock-runtime exactly as on the NAT path, sent to the "
+                       "gateway, which forwards it unchanged (the signature covers the Host header).")
+        if not carried:
+            alerts.warning(f"The {path.name} path carries invoke and converse, not {state.get(state.API)}: choose one "
+                       "of those.", icon=":material/block:")
     if ready:
         with ctx.guard():
             warm_store(ctx.workbench())
     job = state.get(state.INVOKE_JOB)
     busy = job is not None and job.running
-    st.button("Invoke", type="primary", icon=":material/bolt:", disabled=not ready or busy, on_click=start_invoke,
-              args=(ctx,))
+    st.button("Invoke", type="primary", icon=":material/bolt:", disabled=not ready or busy or not carried,
+              on_click=start_invoke, args=(ctx,))
     follow(state.INVOKE_JOB, lambda job: draw_invoke(job, sandbox=ctx.is_sandbox), interval=STREAM_INTERVAL_S)
     ctx.refresh()

@@ -26,18 +26,26 @@ SECRET_FIELDS: tuple[str, ...] = ("access_key", "secret_key", "external_id")
 """Write-only fields: the widget starts empty (a masked hint shows what is stored) so the
 clear value is never sent back to the browser; an empty field keeps the stored value."""
 
+GATEWAY_FIELDS: tuple[str, ...] = ("auth", "api_key", "api_id", "upstream_url", "usage_plan_id", "api_key_id")
+"""The gateway paths' fields (issue 12); ``api_key`` is write-only like the credential secrets."""
+
 PATH_FIELDS: tuple[str, ...] = (
     "kind", "endpoint_url", "mode", "role_arn", "external_id", "session_name", "profile",
-    "access_key", "secret_key", "sts_endpoint",
+    "access_key", "secret_key", "sts_endpoint", *GATEWAY_FIELDS,
 )
+WRITE_ONLY: tuple[str, ...] = (*SECRET_FIELDS, "api_key")
 
-PATH_KINDS: tuple[str, ...] = ("nat", "vpce", "cross-account", "proxy")
+PATH_KINDS: tuple[str, ...] = ("nat", "vpce", "cross-account", "proxy", "api-gateway", "llm-gateway")
 KIND_LABELS: dict[str, str] = {
     "nat": "nat: public endpoint via NAT",
     "vpce": "vpce: VPC endpoint (PrivateLink)",
     "cross-account": "cross-account: another account's Bedrock",
     "proxy": "proxy: through a proxy or gateway",
+    "api-gateway": "api-gateway: private API + Lambda proxy",
+    "llm-gateway": "llm-gateway: forwarding LLM gateway",
 }
+AUTH_LABELS: dict[str, str] = {"api-key": "api-key: x-api-key header", "iam": "iam: SigV4 for execute-api",
+                               "none": "none"}
 MODE_LABELS: dict[str, str] = {
     "instance": "instance: default chain",
     "assume-role": "assume-role: STS AssumeRole",
@@ -51,6 +59,8 @@ FIELD_LABELS: dict[str, str] = {
     "CredentialMode": "Credential mode", "GetCredentialsFrom": "Credential mode", "RoleARN": "Role ARN",
     "AssumeRoleARN": "Role ARN", "ExternalId": "External ID", "SessionName": "Session name", "Profile": "Profile",
     "AccessKey": "Access key ID", "SecretKey": "Secret access key", "STSEndpointURL": "STS endpoint override",
+    "Auth": "Gateway auth", "ApiKey": "API key", "ApiId": "API id", "UpstreamURL": "Upstream URL",
+    "UsagePlanId": "Usage plan id", "ApiKeyId": "API key id", "ApiGatewayControlURL": "API Gateway control URL",
 }
 """Config-file key -> the label of the form field that sets it."""
 
@@ -87,9 +97,14 @@ def seed_values(config: Any) -> dict[str, Any]:
             "session_name": creds.session_name or "",
             "profile": creds.profile or "",
             "sts_endpoint": creds.sts_endpoint or "",
+            "auth": path.gateway.auth,
+            "api_id": path.gateway.api_id or "",
+            "upstream_url": path.gateway.upstream_url or "",
+            "usage_plan_id": path.gateway.usage_plan_id or "",
+            "api_key_id": path.gateway.api_key_id or "",
         }
         for field_name in PATH_FIELDS:
-            values[state.form_key(name, field_name)] = "" if field_name in SECRET_FIELDS else fields[field_name]
+            values[state.form_key(name, field_name)] = "" if field_name in WRITE_ONLY else fields[field_name]
     return values
 
 
@@ -142,12 +157,22 @@ def config_from_form(config: Any) -> Any:
             sts_endpoint=form(name, "sts_endpoint") or None,
             **secrets,
         )
+        gateway = replace(
+            path.gateway,
+            auth=form(name, "auth") or path.gateway.auth,
+            api_key=form(name, "api_key") or path.gateway.api_key,
+            api_id=form(name, "api_id") or None,
+            upstream_url=form(name, "upstream_url") or None,
+            usage_plan_id=form(name, "usage_plan_id") or None,
+            api_key_id=form(name, "api_key_id") or None,
+        )
         paths[name] = replace(
             path,
             kind=form(name, "kind") or path.kind,
             region=region if path.region == config.region else path.region,
             endpoint_url=form(name, "endpoint_url") or None,
             credentials=new_creds,
+            gateway=gateway,
         )
     edited = replace(config, paths=paths, region=region)
     if config.sandbox:
@@ -310,7 +335,7 @@ def apply_form(ctx: Any, *, quiet: bool = False) -> bool:
     # Write-only fields are emptied once applied: the clear value must not stay in the
     # widget (and travel back to the browser) on every rerun.
     for name in edited.paths:
-        for field_name in SECRET_FIELDS:
+        for field_name in WRITE_ONLY:
             st.session_state[state.form_key(name, field_name)] = ""
     label = state.get(state.CONFIG_LABEL)
     adopt_config(edited, label if label.endswith("(edited)") else f"{label} (edited)")
@@ -404,7 +429,8 @@ def stored_hint(config: Any, path: str, field_name: str) -> str:
     from workshop.secrets import mask
 
     try:
-        value = getattr(config.paths[path].credentials, field_name)
+        found = config.paths[path]
+        value = found.gateway.api_key if field_name == "api_key" else getattr(found.credentials, field_name)
     except (KeyError, AttributeError):
         value = None
     return f"stored: {mask(value)} — type to replace" if value else "not set"
@@ -449,6 +475,48 @@ def show_path_test(result: Any, *, sandbox: bool) -> None:
     show_sandbox_label(sandbox and not result.reach_error, "Connect time (a loopback connection)")
 
 
+def _gateway_fields(ctx: Any, name: str, kind: str, key: Any) -> None:
+    """The gateway path's own fields (issue 12): auth and API key, or the upstream."""
+    sandbox = ctx.is_sandbox
+    if kind == "llm-gateway":
+        st.text_input("Upstream URL", disabled=sandbox, placeholder="https://bedrock-runtime.<region>.amazonaws.com",
+                      help="The bedrock-runtime endpoint the gateway forwards to: the client signs for its host "
+                      "(empty: the public one)." + (" Sandbox: the nat listener." if sandbox else ""),
+                      **bind(key("upstream_url")))
+        return
+    auth = _choice("Gateway auth", ("api-key", "iam", "none"), key("auth"), AUTH_LABELS, "choose how to authenticate",
+                   help="api-key: the usage plan's key in x-api-key; iam: SigV4 for execute-api with the "
+                   "credential mode below.")
+    if auth == "api-key":
+        st.text_input("API key", type="password", placeholder=stored_hint(ctx.config, name, "api_key"),
+                      help="The key's value (not its id); encrypted when the config is saved."
+                      + (" Sandbox: empty uses its own key; type another to see API Gateway's 403." if sandbox else ""),
+                      **bind(key("api_key")))
+    st.text_input("API id", disabled=sandbox, placeholder="a1b2c3d4e5",
+                  help="Needed with the execute-api endpoint's own DNS name (sent as x-apigw-api-id).",
+                  **bind(key("api_id")))
+    plan, key_id = st.columns(2)
+    plan.text_input("Usage plan id", disabled=sandbox, help="Optional: for the quota figures after a 429.",
+                    **bind(key("usage_plan_id")))
+    key_id.text_input("API key id", disabled=sandbox, help="Optional: the key's id (not its value), for the quota.",
+                      **bind(key("api_key_id")))
+
+
+def add_gateway_path(ctx: Any, kind: str) -> None:
+    """Add an ``api-gateway`` or ``llm-gateway`` path to the config in use (to be filled in)."""
+    from workshop.config import AccessPath, CredentialMode, dump_config, parse_config
+
+    config = ctx.config
+    name = kind if kind not in config.paths else f"{kind}-{len(config.paths) + 1}"
+    new = AccessPath(name, kind, config.region, None, CredentialMode("instance"))
+    edited = replace(config, paths={**config.paths, name: new})
+    checked = parse_config(dump_config(edited, encrypt=False), source=config.source or "Setup form")
+    label = state.get(state.CONFIG_LABEL)
+    adopt_config(replace(checked, source=config.source), label if label.endswith("(edited)") else f"{label} (edited)")
+    state.put(state.SETUP_PATH, name)
+    state.flash("info", f"Added the {name} path: fill in its marked fields, then Test and Apply.")
+
+
 def _path_form(ctx: Any, name: str) -> None:
     config = ctx.config
     sandbox = ctx.is_sandbox
@@ -458,13 +526,19 @@ def _path_form(ctx: Any, name: str) -> None:
 
     left, right = st.columns(2)
     with left:
-        _choice("Path kind", PATH_KINDS, key("kind"), KIND_LABELS, "choose the kind of path",
-                help="Which route this path takes; in the sandbox it picks the listener.")
+        kind = _choice("Path kind", PATH_KINDS, key("kind"), KIND_LABELS, "choose the kind of path",
+                       help="Which route this path takes; in the sandbox it picks the listener.")
         endpoint_help = "Empty: the public endpoint bedrock-runtime.<region>.amazonaws.com"
+        if kind == "api-gateway":
+            endpoint_help = "The API's stage URL, e.g. https://<api-id>.execute-api.<region>.amazonaws.com/prod"
+        elif kind == "llm-gateway":
+            endpoint_help = "The gateway's URL; the client signs for bedrock-runtime and sends there"
         if sandbox:
             endpoint_help = f"Sandbox listener: {bound_endpoint(ctx, name)}"
-        st.text_input("Endpoint URL", disabled=sandbox, help=endpoint_help,
+        st.text_input("Stage URL" if kind == "api-gateway" else "Endpoint URL", disabled=sandbox, help=endpoint_help,
                       placeholder=bound_endpoint(ctx, name), **bind(key("endpoint_url")))
+        if kind in ("api-gateway", "llm-gateway"):
+            _gateway_fields(ctx, name, kind, key)
         mode = _choice("Credential mode", CREDENTIAL_MODES, key("mode"), MODE_LABELS, "choose a credential mode")
         if mode:
             from workshop.config import CREDENTIAL_MODE_LABELS
@@ -552,6 +626,14 @@ def setup_page(ctx: Any) -> None:
         state.put(state.SETUP_PATH, state.get(state.PATH) if state.get(state.PATH) in names else names[0])
     name = st.radio("Path", names, horizontal=True, format_func=lambda n: PATH_LABELS.get(n, n),
                     help="The path whose settings you see; Test checks this one.", **bind(state.SETUP_PATH))
+    kinds = {p.kind for p in config.paths.values()}
+    missing = [k for k in ("api-gateway", "llm-gateway") if k not in kinds]
+    if missing and not ctx.is_sandbox:
+        add = st.columns(len(missing) + 2)
+        for col, kind in zip(add, missing, strict=False):
+            col.button(f"Add {kind} path", key=f"add:{kind}", on_click=add_gateway_path, args=(ctx, kind),
+                       icon=":material/add_road:",
+                       help="A gateway in front of Bedrock (seeds 001/004: private API + Lambda; 002: LLM gateway).")
     with st.container(border=True):
         _path_form(ctx, name)
         dirty = form_dirty(config)
