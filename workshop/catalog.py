@@ -27,7 +27,7 @@ from workshop import families
 from workshop.errors import InputError, WorkshopError
 
 FAMILIES: tuple[str, ...] = families.names()
-"""Request/response families (one module each in ``workshop/families/``); each has a template ``workshop/templates/<family>.json``."""
+"""Request/response families (one module each in ``workshop/families/``); each has a template ``prompts/<family>.json``."""
 
 FAMILY_LABELS: dict[str, str] = {name: family.label for name, family in families.all_families().items()}
 

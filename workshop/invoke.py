@@ -598,7 +598,7 @@ def classify_error(
 def _service_hint(code: str, message: str, model_id: str, region: str | None, action: str, meta: dict) -> str:
     lowered = message.lower()
     family = _family(model_id)
-    template = f"workshop/templates/{family}.json" if family else "the family's template"
+    template = f"prompts/{family}.json" if family else "the family's template"
     if code == "AccessDeniedException":
         if "access to the model" in lowered or "model access" in lowered:
             return (

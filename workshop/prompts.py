@@ -5,9 +5,9 @@ This module knows those shapes so the console can say *what* is wrong with a bod
 Bedrock answers with a terse ValidationException, and can pull text, token counts and the
 stop reason out of any family's response or stream chunk.
 
-Templates live in ``workshop/templates/<family>.json`` (plus ``converse.json``), data files
-a facilitator can edit without touching code, shipped inside the package so an installed
-wheel has them too.
+Templates live in ``prompts/<family>.json`` (plus ``converse.json``), data files
+a facilitator can edit without touching code; ``workshop/templates`` is a symlink to that folder,
+so a wheel ships them as package data.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from workshop.errors import InputError, TemplateError
 from workshop.families.base import Extracted, blocks_text
 from workshop.families.claude_messages import ANTHROPIC_VERSION
 
+# The source tree's top-level prompts/ (workshop/templates is a symlink to it, so a wheel carries
+# the templates as package data).
 PROMPTS_DIR = Path(__file__).resolve().parent / "templates"
 CONVERSE = families.CONVERSE
 CONVERSE_APIS = families.CONVERSE_APIS

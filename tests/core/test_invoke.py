@@ -176,7 +176,7 @@ def test_a_profile_only_model_names_the_inference_profile_to_use(sandbox_workben
 def test_a_body_of_the_wrong_family_points_at_the_template(sandbox_workbench: Any) -> None:
     result = invoke(sandbox_workbench.client("nat"), HAIKU, template("titan-text"))
     assert result.error_code == "ValidationException"
-    assert "workshop/templates/claude-messages.json" in result.error_hint
+    assert "prompts/claude-messages.json" in result.error_hint
 
 
 def test_a_native_body_on_converse_is_caught_by_boto3_and_points_at_the_converse_template(

@@ -2,7 +2,7 @@
 
 Adding a family is adding one file: ``workshop/families/<name>.py`` with a
 :class:`~workshop.families.base.Family` subclass and ``FAMILY = TheClass()``, plus its
-template ``workshop/templates/<name>.json``. The registry below finds it (no list to edit); the
+template ``prompts/<name>.json``. The registry below finds it (no list to edit); the
 editor's checks, the response and stream readers, the Converse mapping, the catalog's
 model-id matching and the sandbox's request parser and response builders all come from it.
 (The sandbox only *offers* a model when its own catalog lists one of that family, and

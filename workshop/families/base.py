@@ -4,7 +4,7 @@ A model family is one request/response dialect of InvokeModel (Claude Messages, 
 Text, Llama ...). Its module in ``workshop/families/`` says everything the workshop knows
 about it, for the client and for the sandbox alike:
 
-* client side: which model ids speak it, its template (``workshop/templates/<name>.json``), the rules
+* client side: which model ids speak it, its template (``prompts/<name>.json``), the rules
   the editor checks (as data: :class:`Rule` rows), the markers that recognise a body of
   it, how to read a response and a stream chunk, and how the same prompt looks on Converse;
 * sandbox side: how Bedrock validates a body (key -> JSON type tables, Bedrock's own
@@ -513,7 +513,7 @@ class Family:
     order: ClassVar[int] = 100
     """Position in lists and in detection (lower first)."""
     template_name: ClassVar[str] = ""
-    """The template file's stem in ``workshop/templates/`` (the family's name unless set)."""
+    """The template file's stem in ``prompts/`` (the family's name unless set)."""
     rules: ClassVar[tuple[Rule, ...]] = ()
     nested: ClassVar[tuple[Nested, ...]] = ()
     known_keys: ClassVar[frozenset[str]] = frozenset()

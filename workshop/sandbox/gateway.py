@@ -67,7 +67,10 @@ log = logging.getLogger(__name__)
 GATEWAY_LISTENERS: tuple[str, ...] = ("api-gateway", "apigw-foreign-vpce", "llm-gateway", "apigateway")
 """In port order after the Bedrock listeners (N+4 .. N+7 when the sandbox is given port N)."""
 
-HANDLER_FILE = Path(__file__).resolve().parents[2] / "infra" / "gateway" / "handler.py"
+_CHECKOUT_HANDLER = Path(__file__).resolve().parents[2] / "infra" / "gateway" / "handler.py"
+# In the source tree workshop/sandbox/proxy_handler.py is a symlink to that very file; a wheel
+# carries it as a copy, so an installed sandbox runs the same handler.
+HANDLER_FILE = _CHECKOUT_HANDLER if _CHECKOUT_HANDLER.is_file() else Path(__file__).resolve().parent / "proxy_handler.py"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 INTEGRATION_TIMEOUT_S = 29.0
 QUOTA_PERIODS = ("DAY", "WEEK", "MONTH")
@@ -273,7 +276,7 @@ def load_handler_module() -> Any:
     if found is not None:
         return found
     if not HANDLER_FILE.is_file():
-        raise FileNotFoundError(f"{HANDLER_FILE} is missing: the sandbox runs the Lambda handler from the checkout")
+        raise FileNotFoundError(f"{HANDLER_FILE} is missing: the sandbox runs the proxy Lambda's handler from it; reinstall the package")
     spec = importlib.util.spec_from_file_location(name, HANDLER_FILE)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

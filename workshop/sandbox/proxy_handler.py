@@ -1,0 +1,1 @@
+../../infra/gateway/handler.py
