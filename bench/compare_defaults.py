@@ -35,7 +35,8 @@ MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 
 
 def run(url: str, n: int, concurrency: int, max_tokens: int, seed: int) -> dict:
-    out = subprocess.run([sys.executable, "-m", "workshop", "compare", "--model", MODEL, "-n", str(n),
+    out = subprocess.run([sys.executable, "-m", "workshop", "compare", "--model", MODEL, "--paths", ",".join(PATHS),
+                          "-n", str(n),
                           "--concurrency", str(concurrency), "--max-tokens", str(max_tokens), "--seed", str(seed),
                           "--store", url, "--json"], capture_output=True, text=True, cwd=ROOT, check=True)
     report = json.loads(out.stdout)
@@ -44,7 +45,7 @@ def run(url: str, n: int, concurrency: int, max_tokens: int, seed: int) -> dict:
     with Store.open(url) as store:
         r = store.get_run(report["run_id"])
     seconds = (r.ended_at - r.started_at).total_seconds()
-    return {"rate": 3 * n / seconds, "p50": {p: report["paths"][p]["overhead_ms_p50"] for p in PATHS},
+    return {"rate": len(PATHS) * n / seconds, "p50": {p: report["paths"][p]["overhead_ms_p50"] for p in PATHS},
             "bytes": statistics.mean(report["paths"][p]["response_bytes_mean"] for p in PATHS)}
 
 

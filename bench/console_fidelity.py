@@ -41,10 +41,10 @@ def console_run(url: str, page, n: int, concurrency: int, seed: int) -> None:
 
     page.goto(f"{url}/Compare_paths")
     expect(page.get_by_role("heading", name="5. Compare paths")).to_be_visible(timeout=60_000)
-    settings = page.get_by_text("Run settings")
-    if not page.get_by_label("Seed", exact=True).is_visible():
-        settings.click()
-    page.get_by_text("A fixed number of samples").click()
+    fixed = page.get_by_text("A fixed number of samples")
+    if not fixed.is_visible():  # the settings expander is closed (a finished run is on the page)
+        page.get_by_text("Run settings").click()
+    fixed.click()
     for label, value in (("Samples per path (N)", n), ("Warm-up calls per path", 2),
                          ("Concurrency", concurrency), ("Seed", seed)):
         box = page.get_by_label(label, exact=True)
@@ -58,7 +58,8 @@ def console_run(url: str, page, n: int, concurrency: int, seed: int) -> None:
 
 
 def cli_run(store_url: str, n: int, concurrency: int, seed: int, env: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "workshop", "compare", "--model", MODEL, "-n", str(n), "--warmup", "2",
+    subprocess.run([sys.executable, "-m", "workshop", "compare", "--model", MODEL, "--paths", ",".join(PATHS),
+                    "-n", str(n), "--warmup", "2",
                     "--concurrency", str(concurrency), "--seed", str(seed), "--store", store_url, "--json"],
                    check=True, capture_output=True, env=env, cwd=ROOT, timeout=3600)
 
