@@ -211,6 +211,23 @@ class RunSettings:
         return data
 
 
+def default_paths(config: Any, api: str = "invoke") -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The paths a comparison takes when none are named, and the config's paths it leaves out.
+
+    The direct paths (NAT, PrivateLink, cross-account) that can carry ``api``: the question a
+    comparison answers by default. Gateway paths join when named: what a gateway costs per call
+    is its own question, and each path in a run costs every other pair samples (a run of five
+    paths reaches ±0.5 ms in about twice the time of three). A config of gateway paths only
+    compares those. Paths that cannot carry ``api`` (a Lambda proxy has no streams) are left out.
+    """
+    from workshop.gateway import carries
+
+    carrying = [n for n, p in config.paths.items() if carries(p, api)]
+    direct = [n for n in carrying if not getattr(config.paths[n], "is_gateway", False)]
+    chosen = tuple(direct if len(direct) >= 2 else carrying)
+    return chosen, tuple(n for n in config.paths if n not in chosen)
+
+
 def path_facts(config: Any, paths: Sequence[str], *, resolver: Any = None) -> dict[str, Any]:
     """``region``, ``path_kinds``, ``session_s`` and ``shared_endpoints`` for RunSettings,
     from a config (the last resolves the paths' endpoint names: the private-DNS trap)."""

@@ -39,7 +39,10 @@ def test_compare_prints_the_summary_verdicts_and_writes_the_samples(tmp_path: Pa
     assert "cross-account" in out.stdout and "overhead" in out.stdout
     assert "modelled, not measured on AWS" in out.stdout
     rows = list(csv.DictReader(io.StringIO(out_file.read_text())))
-    assert len(rows) == 5 * (4 + 1)  # the built-in sandbox has five paths: three direct, two gateways
+    # The built-in sandbox has five paths; without --paths the three direct ones are compared.
+    assert len(rows) == 3 * (4 + 1)
+    assert {r["path"] for r in rows} == {"nat", "vpce", "cross-account"}
+    assert "api-gateway, llm-gateway left out by default" in out.stderr
 
 
 def test_an_unknown_path_is_one_line_and_exit_2(tmp_path: Path) -> None:
@@ -82,7 +85,7 @@ def test_two_paths_on_one_endpoint_are_never_called_different(tmp_path: Path) ->
 
 def test_compare_json_has_the_headline_equivalence_share_of_call_and_cost(tmp_path: Path) -> None:
     out = cli("compare", "--no-delay", "-n", "10", "--concurrency", "2", "--volume", "5000", "--json",
-              store=tmp_path / "s.db")
+              "--paths", "nat,vpce,cross-account,api-gateway,llm-gateway", store=tmp_path / "s.db")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
     assert report["headline"] and report["one_time"]

@@ -44,7 +44,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_config_arguments(p)
     p.add_argument("--paths", default=None, metavar="P1,P2",
-                   help="comma-separated paths (default: every path of the config)")
+                   help="comma-separated paths (default: the config's direct paths; gateway paths when named)")
     p.add_argument("--model", metavar="M", help="model id (default: the config's DefaultModel)")
     p.add_argument("--body", metavar="F", help="request body JSON file, '-' for stdin (default: the template)")
     p.add_argument("--api", default="invoke", metavar="API", help="|".join(APIS) + " (default invoke)")
@@ -129,14 +129,12 @@ def _settings(args: argparse.Namespace, config: Any) -> Any:
     if args.paths is not None:
         paths = parse_paths(args.paths)
     else:
-        from workshop.gateway import carries
+        from workshop.compare import default_paths
 
-        # Every path of the config that can carry the API (the proxy answers whole: no streams).
-        paths = tuple(n for n, p in config.paths.items() if carries(p, args.api))
-        left = [n for n in config.paths if n not in paths]
+        paths, left = default_paths(config, args.api)
         if left:
-            print(f"note: {', '.join(left)} left out: {args.api} cannot go through it (name it in --paths to "
-                  "see why)", file=sys.stderr)
+            print(f"note: {', '.join(left)} left out by default (gateway paths, and paths that cannot carry "
+                  f"{args.api}, join when named: --paths {','.join((*paths, *left))})", file=sys.stderr)
     if args.paths is not None and not args.paths.strip():
         raise InputError("--paths is empty", field="--paths", fix="e.g. --paths nat,vpce,cross-account")
     for name in paths:

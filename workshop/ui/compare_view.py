@@ -235,8 +235,10 @@ def _reseed_body(ctx: Context) -> None:
 def _settings_form(ctx: Context, paths: list[str]) -> None:
     from workshop.answer_limit import COMPARE_MAX_TOKENS
 
-    if state.get(PATHS) is None:
-        state.put(PATHS, list(paths))  # default: every path of the config
+    if state.get(PATHS) is None:  # default: the direct paths (gateway paths join when chosen)
+        from workshop.compare import default_paths
+
+        state.put(PATHS, list(default_paths(ctx.config, state.get(API) or "invoke")[0]))
     state.put(PATHS, [p for p in state.get(PATHS) if p in paths])
     if state.get(MODEL) is None:
         state.put(MODEL, _default_model(ctx))
@@ -245,7 +247,9 @@ def _settings_form(ctx: Context, paths: list[str]) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.multiselect("Paths", paths,
-                       help="Every chosen path gets the same request, interleaved. "
+                       help="Every chosen path gets the same request, interleaved. Gateway paths are not chosen "
+                       "by default: add them to see what a gateway costs per call (each path added lengthens the "
+                       "run). "
                        + "; ".join(f"{p}: {PATH_LABELS.get(p, p)}" for p in paths), disabled=running,
                        **bind(PATHS))
         models = _model_options(ctx)
