@@ -41,10 +41,10 @@ def console_run(url: str, page, n: int, concurrency: int, seed: int) -> None:
 
     page.goto(f"{url}/Compare_paths")
     expect(page.get_by_role("heading", name="5. Compare paths")).to_be_visible(timeout=60_000)
-    fixed = page.get_by_text("A fixed number of samples")
-    if not fixed.is_visible():  # the settings expander is closed (a finished run is on the page)
-        page.get_by_text("Run settings").click()
-    fixed.click()
+    # A new session: the settings are open; the form is drawn once the Start button is there.
+    expect(page.get_by_role("button", name="Start comparison")).to_be_visible(timeout=60_000)
+    page.locator("label", has_text="A fixed number of samples").click()
+    expect(page.get_by_label("Samples per path (N)", exact=True)).to_be_visible(timeout=30_000)
     for label, value in (("Samples per path (N)", n), ("Warm-up calls per path", 2),
                          ("Concurrency", concurrency), ("Seed", seed)):
         box = page.get_by_label(label, exact=True)
@@ -88,7 +88,6 @@ def main() -> int:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
             order = []
             for r in range(args.rounds):
                 order += ["console", "cli"] if r % 2 == 0 else ["cli", "console"]
@@ -96,8 +95,10 @@ def main() -> int:
                 t0 = time.perf_counter()
                 with Store.open(store_url) as store:
                     before = {run.id for run in store.list_runs()}
-                if side == "console":
+                if side == "console":  # a new tab, so a new session with the settings open
+                    page = browser.new_page(viewport={"width": 1400, "height": 1000})
                     console_run(server.url, page, args.n, concurrency, seed=i)
+                    page.close()
                 else:
                     cli_run(store_url, args.n, concurrency, seed=i, env=env)
                 with Store.open(store_url) as store:

@@ -216,8 +216,8 @@ def default_paths(config: Any, api: str = "invoke") -> tuple[tuple[str, ...], tu
 
     The direct paths (NAT, PrivateLink, cross-account) that can carry ``api``: the question a
     comparison answers by default. Gateway paths join when named: what a gateway costs per call
-    is its own question, and each path in a run costs every other pair samples (a run of five
-    paths reaches ±0.5 ms in about twice the time of three). A config of gateway paths only
+    is its own question, and each path in a run costs every other pair samples (on the sandbox,
+    three paths reached ±0.5 ms in a median of 50 s, five not within 60 s). A config of gateway paths only
     compares those. Paths that cannot carry ``api`` (a Lambda proxy has no streams) are left out.
     """
     from workshop.gateway import carries

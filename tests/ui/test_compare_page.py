@@ -106,19 +106,19 @@ def test_small_run_shows_the_answer_cost_summary_and_four_charts() -> None:
     text = headline(at)
     assert "overhead" in text or "No clear answer" in text, text
     cost = next(d.value for d in at.dataframe if "network / month" in d.value.columns)
-    assert cost["path"].tolist() == ["NAT", "PrivateLink", "Cross-account", "API Gateway", "LLM gateway"]
+    assert cost["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
     assert all(v.startswith("$") for v in cost["network / month"])
     summary = summary_frame(at)
-    assert summary["path"].tolist() == ["NAT", "PrivateLink", "Cross-account", "API Gateway", "LLM gateway"]
-    assert summary["measured"].tolist() == [8, 8, 8, 8, 8]
+    assert summary["path"].tolist() == ["NAT", "PrivateLink", "Cross-account"]
+    assert summary["measured"].tolist() == [8, 8, 8]
     assert "modelled network p50" in summary.columns  # planned beside measured on the sandbox
     assert len(summary.columns) <= 8  # fits a 1280x720 projector; the rest is one toggle away
     captions = " ".join(c.value for c in at.caption)
     assert "p90 from 8 samples is rough" in captions
     assert "modelled, not measured on AWS" in captions
-    assert "intervals hold for all 10 pairs together" in captions
+    assert "intervals hold for all 3 pairs together" in captions
     lines = [line for m in at.markdown for line in m.value.splitlines() if line.startswith("- ")]
-    assert len(lines) == 20  # 10 pairs x (overhead, client latency), in "Every interval"
+    assert len(lines) == 6  # 3 pairs x (overhead, client latency), in "Every interval"
     assert all("95% CI" in line or "too few samples" in line for line in lines)
     charts = at.get("vega_lite_chart")
     assert len(charts) == 4
