@@ -53,7 +53,12 @@ def main() -> int:
                 for i in range(4):
                     expect(page.locator(".vega-embed").nth(i).locator("canvas, svg").first).to_be_visible()
                 headline = page.get_by_role("heading", level=4).first.inner_text()
-                page.screenshot(path=str(args.out / "compare-results.png"), full_page=True)
+                # The cost and summary tables are canvases: wait until each has drawn.
+                tables = page.get_by_test_id("stDataFrame")
+                for i in range(tables.count()):
+                    expect(tables.nth(i).locator("canvas").first).to_be_visible(timeout=30_000)
+                page.get_by_role("heading", level=4).first.scroll_into_view_if_needed()
+                page.screenshot(path=str(args.out / "compare-results.png"))
                 browser.close()
         finally:
             server.stop()
