@@ -59,7 +59,8 @@ def test_invoke_stream_human_output_streams_text_then_the_breakdown() -> None:
     proc = cli("invoke", "--path", "cross-account", "--model", HAIKU, "--api", "invoke-stream", "--no-delay")
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    for label in ("credentials", "ttft", "server", "overhead", "total", "tokens", "retries", "request id"):
+    for label in ("credentials", "first byte", "first token", "server", "overhead", "total", "tokens", "retries",
+                  "request id"):
         assert f"\n{label}" in out
     assert "modelled, not measured on AWS" in out
     assert out.index("credentials") > 20  # the answer came first

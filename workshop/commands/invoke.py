@@ -29,7 +29,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="invoke one model through one access path and show the timing breakdown",
         description="Invoke a model once through an access path (nat, vpce, cross-account, or any path "
         "of the config). Prints the answer (streamed for the stream APIs) and where the time went: "
-        "credentials, time to first token, server, overhead (network + TLS + auth + SDK), total.",
+        "credentials, time to first byte (and first token on streams), server, overhead (network + TLS + auth + "
+        "SDK), total.",
     )
     add_config_arguments(p)
     p.add_argument("--path", metavar="P", help="access path (default: the config's DefaultPath)")
@@ -86,7 +87,8 @@ def timing_lines(result: InvocationResult, *, sandbox: bool) -> list[str]:
     )
     rows = [
         ("credentials", _ms(result.credentials_ms) + "  (obtained once per path, not part of latency)"),
-        ("ttft", _ms(result.ttft_ms)),
+        ("first byte", _ms(result.ttfb_ms) + "  (the response's headers arrived)"),
+        *([("first token", _ms(result.ttft_ms) + "  (streams only)")] if result.ttft_ms is not None else []),
         ("server", _ms(result.server_ms)),
         ("overhead", _ms(result.overhead_ms) + "  (network + TLS + auth + SDK)"),
         *([("gateway hop", _ms(result.gateway_ms) + "  (client -> gateway and back, the gateway's own work)"),
