@@ -126,15 +126,13 @@ def _settings(args: argparse.Namespace, config: Any) -> Any:
     from workshop.commands.invoke import build_body
     from workshop.compare import RunSettings, path_facts
 
+    left: tuple[str, ...] = ()
     if args.paths is not None:
         paths = parse_paths(args.paths)
     else:
         from workshop.compare import default_paths
 
         paths, left = default_paths(config, args.api)
-        if left:
-            print(f"note: {', '.join(left)} left out by default (gateway paths, and paths that cannot carry "
-                  f"{args.api}, join when named: --paths {','.join((*paths, *left))})", file=sys.stderr)
     if args.paths is not None and not args.paths.strip():
         raise InputError("--paths is empty", field="--paths", fix="e.g. --paths nat,vpce,cross-account")
     for name in paths:
@@ -153,6 +151,9 @@ def _settings(args: argparse.Namespace, config: Any) -> Any:
     body = build_body(model_id, args.api, args.body)
     if args.max_tokens:
         body = with_max_tokens(body, catalog.family_of(model_id), args.api, args.max_tokens)
+    if left:  # said once the settings are known to be good (a user mistake stays one line)
+        print(f"note: {', '.join(left)} left out by default (gateway paths, and paths that cannot carry "
+              f"{args.api}, join when named: --paths {','.join((*paths, *left))})", file=sys.stderr)
     adaptive = args.precision is not None
     samples = args.samples if args.samples is not None else (10_000 if adaptive else 30)
     warmup = args.warmup if args.warmup is not None else max(2, args.concurrency)
@@ -165,11 +166,11 @@ def _settings(args: argparse.Namespace, config: Any) -> Any:
 
 
 def _run(args: argparse.Namespace, config: Any, sandbox: Any, who: str) -> int:
-    settings = _settings(args, config)
     out = _check_output(args.out, "--out", (".csv", ".jsonl"))
     report = _check_output(args.report, "--report", (".html", ".htm"))
     if args.volume is not None and args.volume < 0:
         raise InputError(f"--volume {args.volume}", field="--volume", fix="calls per month, 0 or more")
+    settings = _settings(args, config)
 
     from workshop.commands.common import say
     from workshop.compare import run_comparison
